@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+
+namespace corral::gpu {
+
+struct GpuDevice {
+  int index = 0;  // as CUDA_VISIBLE_DEVICES counts (NVML index order)
+  std::string uuid;
+  std::string model;
+  int64_t memory_mb = 0;
+  bool simulated = false;
+};
+
+struct NodeInventory {
+  std::string name;
+  std::vector<GpuDevice> gpus;
+  int cpus = 0;
+  int64_t memory_mb = 0;
+  bool simulated = false;  // every GPU on it is simulated
+};
+
+// Live figures of one device; absent values are -1.
+struct GpuSample {
+  int index = 0;
+  int utilization_pct = -1;
+  int64_t memory_used_mb = -1;
+  int temperature_c = -1;
+  int power_mw = -1;
+};
+
+// GPUs of this host through NVML, loaded with dlopen so that the binary runs without a driver.
+// Returns an empty device list (not an error) when there is no driver or no GPU.
+Result<NodeInventory> DiscoverLocalNode();
+
+// `nodes` simulated nodes of `gpus_per_node` GPUs each, named sim-0, sim-1, ...; processes still
+// run on this host.
+std::vector<NodeInventory> SimulatedNodes(int nodes, int gpus_per_node);
+
+// Reads a node list from a YAML/JSON file: `nodes: [{name, gpus, cpus?, memory_mb?}]`.
+Result<std::vector<NodeInventory>> SimulatedNodesFromFile(const std::string& path);
+
+// Samples every real device (NVML); empty without a driver.
+std::vector<GpuSample> SampleLocalGpus();
+
+}  // namespace corral::gpu

@@ -1,0 +1,47 @@
+#include <array>
+#include <utility>
+
+#include "model/job.h"
+#include "model/priority.h"
+
+namespace corral {
+namespace {
+constexpr std::array<std::pair<PriorityClass, std::string_view>, 4> kPriorities{{
+    {PriorityClass::kOpportunistic, "opportunistic"},
+    {PriorityClass::kNormal, "normal"},
+    {PriorityClass::kHigh, "high"},
+    {PriorityClass::kInteractive, "interactive"},
+}};
+constexpr std::array<std::pair<JobState, std::string_view>, 7> kStates{{
+    {JobState::kPending, "pending"},
+    {JobState::kStarting, "starting"},
+    {JobState::kRunning, "running"},
+    {JobState::kSucceeded, "succeeded"},
+    {JobState::kFailed, "failed"},
+    {JobState::kCancelled, "cancelled"},
+    {JobState::kPreempted, "preempted"},
+}};
+}  // namespace
+
+std::string_view PriorityClassName(PriorityClass p) {
+  for (auto& [k, v] : kPriorities)
+    if (k == p) return v;
+  return "unknown";
+}
+std::optional<PriorityClass> ParsePriorityClass(std::string_view name) {
+  for (auto& [k, v] : kPriorities)
+    if (v == name) return k;
+  return std::nullopt;
+}
+std::string_view JobStateName(JobState s) {
+  for (auto& [k, v] : kStates)
+    if (k == s) return v;
+  return "unknown";
+}
+std::optional<JobState> ParseJobState(std::string_view name) {
+  for (auto& [k, v] : kStates)
+    if (v == name) return k;
+  return std::nullopt;
+}
+
+}  // namespace corral

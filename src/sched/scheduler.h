@@ -1,0 +1,45 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "sched/types.h"
+
+namespace corral::sched {
+
+// The pure scheduling core: events in, decisions out. Implementations own no threads, do no I/O
+// and read no clock: time arrives as an argument. The owner (jobs/ controller or sim/) applies
+// the decisions and reports back what happened through the On* events.
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+
+  // Replaces the node list. Jobs placed on nodes that disappear or go down stay accounted until
+  // the owner reports them finished.
+  virtual void SetNodes(std::vector<NodeInfo> nodes) = 0;
+  virtual const std::vector<NodeInfo>& nodes() const = 0;
+  virtual Status SetQueues(std::vector<QueueConfig> queues) = 0;
+
+  // Queues a job. kInfeasible (with a readable reason) when no placement could ever hold it on
+  // this cluster; then nothing is queued.
+  virtual Status OnSubmit(const JobRequest& job) = 0;
+  // A job already running with this placement (re-adopted after a server restart).
+  virtual Status OnRestore(const JobRequest& job, const Placement& placement, TimePoint started) = 0;
+  // The job leaves the scheduler: cancelled while pending, or its processes ended.
+  virtual void OnFinished(JobId job, TimePoint now) = 0;
+  // A running job's processes ended because of preemption; it goes back to pending.
+  virtual void OnRequeue(JobId job, TimePoint now) = 0;
+
+  // One scheduling pass. Starts returned here are already accounted as running.
+  virtual DecisionBatch Schedule(TimePoint now) = 0;
+
+  // For a pending job: why it has not started, in words a user can read. Empty when unknown.
+  virtual std::string PendingReason(JobId job) const = 0;
+};
+
+// The default policy for the server.
+std::unique_ptr<Scheduler> MakeDefaultScheduler();
+
+}  // namespace corral::sched

@@ -1,0 +1,2 @@
+#include "server/server_main.h"
+namespace corral::server { int RunServer(int, char**) { return 2; } }
