@@ -45,6 +45,11 @@ struct JobRequest {
   Resources per_replica;
   std::optional<Duration> time_limit;
   TimePoint submitted;
+  // Run time already banked by earlier attempts (checkpointed work). The scheduler's estimate of
+  // what is left is time_limit - prior_runtime - time run in the current attempt.
+  Duration prior_runtime{0};
+
+  int total_gpus() const { return replicas * per_replica.gpus; }
 };
 
 struct ReplicaAssignment {
@@ -58,10 +63,20 @@ struct StartDecision {
   Placement placement;
 };
 
+// Why a running job is asked to stop.
+enum class PreemptCause {
+  kOpportunistic,  // it is opportunistic work and the GPUs are wanted
+  kReclaim,        // its queue borrows; the owner of the capacity wants it back
+  kInteractive,    // an interactive request needs a GPU now
+  kShorterJob,     // a much shorter job waits (size-based preemption, when enabled)
+};
+
 struct PreemptDecision {
   JobId job;
   Duration grace{0};
   std::string reason;
+  PreemptCause cause = PreemptCause::kOpportunistic;
+  JobId for_job;  // the pending job the GPUs go to
 };
 
 struct DecisionBatch {

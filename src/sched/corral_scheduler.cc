@@ -1,0 +1,616 @@
+#include "sched/corral_scheduler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "sched/placement.h"
+
+namespace corral::sched {
+namespace {
+
+double Seconds(Duration d) { return static_cast<double>(d.count()) / 1000.0; }
+
+// 2^(strength * (ratio - 1)), ratio clamped so one idle or greedy tenant cannot dominate.
+double ShareFactor(double ratio, double strength) {
+  return std::exp2(strength * (std::clamp(ratio, 0.0, 8.0) - 1.0));
+}
+
+int RoomIn(int free, int need) {
+  if (need <= 0) return std::numeric_limits<int>::max();
+  return free < 0 ? 0 : free / need;
+}
+
+}  // namespace
+
+CorralScheduler::CorralScheduler(SchedulerOptions options)
+    : options_(options), fair_share_(options.fair_share_half_life) {}
+
+void CorralScheduler::SetNodes(std::vector<NodeInfo> nodes) {
+  nodes_ = std::move(nodes);
+  view_.Reset(nodes_);
+  // Claims are re-made by the next pass on the new node list.
+  for (JobId id : claim_holders_) {
+    auto it = pending_.find(id);
+    if (it != pending_.end()) it->second.claim.clear();
+  }
+  claim_holders_.clear();
+  for (auto& [id, r] : running_) {
+    // Jobs on nodes or devices that no longer exist stay accounted (queue usage) until they end;
+    // only the devices that still exist are marked.
+    Placement existing;
+    for (const auto& a : r.placement) {
+      if (a.node < 0 || a.node >= view_.node_count()) continue;
+      ReplicaAssignment kept{a.node, {}};
+      for (int g : a.gpus)
+        if (g >= 0 && g < view_.gpus_on(a.node) && !view_.owner(a.node, g).valid())
+          kept.gpus.push_back(g);
+      existing.push_back(std::move(kept));
+    }
+    (void)view_.Assign(id, existing, r.req.per_replica);
+  }
+}
+
+Status CorralScheduler::SetQueues(std::vector<QueueConfig> queues) {
+  for (size_t i = 0; i < queues.size(); ++i) {
+    const auto& q = queues[i];
+    std::string field = "queues[" + std::to_string(i) + "]";
+    if (q.name.empty()) return InvalidArgument(field + ".name", "queue name is empty");
+    if (q.guaranteed_gpus < 0)
+      return InvalidArgument(field + ".guaranteed_gpus", "guaranteed GPUs must be >= 0");
+    if (q.max_gpus != -1 && q.max_gpus < q.guaranteed_gpus)
+      return InvalidArgument(field + ".max_gpus", "max GPUs must be -1 or >= guaranteed GPUs");
+    if (!(q.weight > 0)) return InvalidArgument(field + ".weight", "weight must be > 0");
+    for (size_t j = 0; j < i; ++j)
+      if (queues[j].name == q.name)
+        return InvalidArgument(field + ".name", "queue " + q.name + " is listed twice");
+  }
+  // Queues left out fall back to the defaults; their usage history stays.
+  for (auto& q : queues_) q.config = QueueConfig{q.config.name};
+  for (auto& q : queues) queues_[QueueIndex(q.name)].config = q;
+  return Status::Ok();
+}
+
+int CorralScheduler::QueueIndex(const std::string& name) {
+  auto it = queue_index_.find(name);
+  if (it != queue_index_.end()) return it->second;
+  int idx = static_cast<int>(queues_.size());
+  QueueState q;
+  q.config.name = name;
+  q.client = fair_share_.Client("q:" + name);
+  queues_.push_back(q);
+  queue_index_.emplace(name, idx);
+  return idx;
+}
+
+int CorralScheduler::UserIndex(int queue, const std::string& user) {
+  std::string key = queues_[queue].config.name;
+  key.push_back('\x1f');
+  key += user;
+  auto it = user_index_.find(key);
+  if (it != user_index_.end()) return it->second;
+  int idx = static_cast<int>(users_.size());
+  UserState u;
+  u.queue = queue;
+  u.client = fair_share_.Client("u:" + key);
+  users_.push_back(u);
+  user_index_.emplace(std::move(key), idx);
+  return idx;
+}
+
+int CorralScheduler::queue_used_gpus(const std::string& queue) const {
+  auto it = queue_index_.find(queue);
+  return it == queue_index_.end() ? 0 : queues_[it->second].used_gpus;
+}
+
+bool CorralScheduler::Borrowing(int queue) const {
+  return queues_[queue].used_gpus > queues_[queue].config.guaranteed_gpus;
+}
+
+bool CorralScheduler::Preemptible(const RunningJob& r) const {
+  return r.req.preemptible || r.req.priority == PriorityClass::kOpportunistic;
+}
+
+double CorralScheduler::RemainingSeconds(const JobRequest& req, TimePoint started,
+                                         TimePoint now) const {
+  Duration limit = req.time_limit.value_or(options_.default_time_limit);
+  double left = Seconds(limit - req.prior_runtime) - Seconds(now - started);
+  // A job past its estimate is assumed to end soon rather than never.
+  return std::max(left, 60.0);
+}
+
+void CorralScheduler::Account(int queue, int user, int gpus, TimePoint now) {
+  queues_[queue].used_gpus += gpus;
+  fair_share_.Allocate(queues_[queue].client, gpus, now);
+  fair_share_.Allocate(users_[user].client, gpus, now);
+}
+
+Status CorralScheduler::OnSubmit(const JobRequest& job) {
+  if (!job.id.valid()) return InvalidArgument("id", "job id must be positive");
+  if (job.replicas < 1) return InvalidArgument("replicas", "a job needs at least one replica");
+  if (job.per_replica.gpus < 0 || job.per_replica.cpus < 0 || job.per_replica.memory_mb < 0)
+    return InvalidArgument("resources", "resources must not be negative");
+  if (pending_.count(job.id) || running_.count(job.id))
+    return {StatusCode::kAlreadyExists, "job " + std::to_string(job.id.value) + " is known"};
+
+  const int total = job.total_gpus();
+  auto qit = queue_index_.find(job.queue);
+  if (qit != queue_index_.end()) {
+    const QueueConfig& qc = queues_[qit->second].config;
+    if (qc.max_gpus >= 0 && total > qc.max_gpus)
+      return {StatusCode::kInfeasible, "job asks for " + std::to_string(total) +
+                                           " GPUs but queue " + qc.name + " allows at most " +
+                                           std::to_string(qc.max_gpus)};
+  }
+  // Whether the gang could ever fit, counting every node (down ones may come back).
+  const Resources& per = job.per_replica;
+  long room = 0;
+  int largest = 0;
+  for (const auto& n : nodes_) {
+    largest = std::max(largest, n.gpus);
+    long r = RoomIn(n.gpus, per.gpus);
+    if (n.cpus > 0) r = std::min<long>(r, RoomIn(n.cpus, per.cpus));
+    if (n.memory_mb > 0 && per.memory_mb > 0) r = std::min<long>(r, n.memory_mb / per.memory_mb);
+    room += std::min<long>(r, job.replicas);
+  }
+  if (room < job.replicas) {
+    std::string why;
+    if (per.gpus > largest)
+      why = "each replica asks for " + std::to_string(per.gpus) +
+            " GPUs but the largest node has " + std::to_string(largest);
+    else if (total > view_.total_gpus())
+      why = "job asks for " + std::to_string(total) + " GPUs but the cluster has " +
+            std::to_string(view_.total_gpus());
+    else
+      why = "no set of nodes can hold " + std::to_string(job.replicas) + " replicas of " +
+            std::to_string(per.gpus) + " GPUs, " + std::to_string(per.cpus) + " CPUs and " +
+            std::to_string(per.memory_mb) + " MB each";
+    return {StatusCode::kInfeasible, why};
+  }
+
+  PendingJob p;
+  p.req = job;
+  p.queue = QueueIndex(job.queue);
+  p.user = UserIndex(p.queue, job.user);
+  p.waiting_since = job.submitted;
+  queues_[p.queue].pending_jobs++;
+  users_[p.user].pending_jobs++;
+  pending_.emplace(job.id, std::move(p));
+  return Status::Ok();
+}
+
+Status CorralScheduler::OnRestore(const JobRequest& job, const Placement& placement,
+                                  TimePoint started) {
+  if (pending_.count(job.id) || running_.count(job.id))
+    return {StatusCode::kAlreadyExists, "job " + std::to_string(job.id.value) + " is known"};
+  if (static_cast<int>(placement.size()) != job.replicas)
+    return FailedPrecondition("restored placement has " + std::to_string(placement.size()) +
+                              " replicas, the job " + std::to_string(job.replicas));
+  CORRAL_RETURN_IF_ERROR(view_.Assign(job.id, placement, job.per_replica));
+  RunningJob r;
+  r.req = job;
+  r.placement = placement;
+  r.started = started;
+  r.queue = QueueIndex(job.queue);
+  r.user = UserIndex(r.queue, job.user);
+  users_[r.user].running_jobs++;
+  Account(r.queue, r.user, job.total_gpus(), started);
+  running_.emplace(job.id, std::move(r));
+  return Status::Ok();
+}
+
+void CorralScheduler::DropClaim(PendingJob& job) {
+  if (job.claim.empty()) return;
+  view_.Unclaim(job.req.id, job.claim);
+  job.claim.clear();
+  std::erase(claim_holders_, job.req.id);
+}
+
+void CorralScheduler::OnFinished(JobId job, TimePoint now) {
+  if (auto it = running_.find(job); it != running_.end()) {
+    RunningJob& r = it->second;
+    view_.Unassign(job, r.placement, r.req.per_replica);
+    Account(r.queue, r.user, -r.req.total_gpus(), now);
+    users_[r.user].running_jobs--;
+    running_.erase(it);
+    return;
+  }
+  if (auto it = pending_.find(job); it != pending_.end()) {
+    DropClaim(it->second);
+    queues_[it->second.queue].pending_jobs--;
+    users_[it->second.user].pending_jobs--;
+    pending_.erase(it);
+  }
+}
+
+void CorralScheduler::OnRequeue(JobId job, TimePoint now) {
+  auto it = running_.find(job);
+  if (it == running_.end()) return;
+  RunningJob r = std::move(it->second);
+  running_.erase(it);
+  view_.Unassign(job, r.placement, r.req.per_replica);
+  Account(r.queue, r.user, -r.req.total_gpus(), now);
+  users_[r.user].running_jobs--;
+  PendingJob p;
+  p.req = std::move(r.req);
+  if (now > r.started) p.req.prior_runtime += now - r.started;
+  p.queue = r.queue;
+  p.user = r.user;
+  p.waiting_since = now;
+  queues_[p.queue].pending_jobs++;
+  users_[p.user].pending_jobs++;
+  pending_.emplace(job, std::move(p));
+}
+
+void CorralScheduler::OnProgress(JobId job, Duration banked) {
+  if (auto it = pending_.find(job); it != pending_.end()) it->second.req.prior_runtime = banked;
+  if (auto it = running_.find(job); it != running_.end()) it->second.req.prior_runtime = banked;
+}
+
+void CorralScheduler::Start(PendingJob& job, Placement placement, TimePoint now,
+                            DecisionBatch& out) {
+  const JobId id = job.req.id;
+  Status s = view_.Assign(id, placement, job.req.per_replica);
+  if (!s.ok()) return;  // cannot happen: placements come from usable GPUs
+  if (!job.claim.empty()) DropClaim(job);
+  RunningJob r;
+  r.req = std::move(job.req);
+  r.placement = placement;
+  r.started = now;
+  r.queue = job.queue;
+  r.user = job.user;
+  queues_[r.queue].pending_jobs--;
+  users_[r.user].pending_jobs--;
+  users_[r.user].running_jobs++;
+  Account(r.queue, r.user, r.req.total_gpus(), now);
+  running_.emplace(id, std::move(r));
+  pending_.erase(id);
+  out.starts.push_back({id, std::move(placement)});
+}
+
+void CorralScheduler::StartClaimed(TimePoint now, DecisionBatch& out) {
+  std::vector<JobId> holders = claim_holders_;
+  for (JobId id : holders) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) {
+      std::erase(claim_holders_, id);
+      continue;
+    }
+    PendingJob& p = it->second;
+    bool ready = true;
+    for (const auto& a : p.claim)
+      for (int g : a.gpus)
+        if (!view_.up(a.node) || view_.owner(a.node, g).valid()) ready = false;
+    if (ready) {
+      Placement placement = p.claim;
+      Start(p, std::move(placement), now, out);
+    } else if (now - p.claim_since > options_.claim_timeout) {
+      DropClaim(p);
+    }
+  }
+}
+
+std::optional<Placement> CorralScheduler::TryPlace(const PendingJob& job,
+                                                   const Reservation* reservation) const {
+  const Resources& per = job.req.per_replica;
+  if (per.gpus > 0 && view_.replica_room(per.gpus) < job.req.replicas) return std::nullopt;
+  auto room = [&](int n) {
+    int gpus = view_.usable_gpus(n);
+    if (!view_.up(n)) return NodeRoom{0, 0};
+    int cap_gpus = reservation ? std::min(gpus, reservation->spare[n]) : gpus;
+    long r = RoomIn(cap_gpus, per.gpus);
+    if (view_.node(n).cpus > 0) r = std::min<long>(r, RoomIn(view_.free_cpus(n), per.cpus));
+    if (view_.node(n).memory_mb > 0 && per.memory_mb > 0)
+      r = std::min<long>(r, std::max<int64_t>(0, view_.free_memory_mb(n)) / per.memory_mb);
+    r = std::min<long>(r, job.req.replicas);
+    return NodeRoom{static_cast<int>(r), gpus};
+  };
+  return PlaceGang(view_, job.req.replicas, per.gpus, room);
+}
+
+std::optional<Reservation> CorralScheduler::Reserve(const PendingJob& job, TimePoint now) const {
+  std::vector<int> usable(view_.node_count());
+  for (int n = 0; n < view_.node_count(); ++n) usable[n] = view_.usable_gpus(n);
+  std::vector<Release> releases;
+  releases.reserve(running_.size() * 2);
+  const bool may_preempt_opportunistic = job.req.priority > PriorityClass::kOpportunistic;
+  for (const auto& [id, r] : running_) {
+    if (r.preempting) continue;  // its GPUs are claimed for someone else
+    TimePoint end;
+    if (may_preempt_opportunistic && r.req.priority == PriorityClass::kOpportunistic) {
+      end = now;
+    } else {
+      end = now + Duration(static_cast<int64_t>(RemainingSeconds(r.req, r.started, now) * 1000));
+    }
+    for (const auto& a : r.placement) {
+      if (a.node < 0 || a.node >= view_.node_count() || !view_.up(a.node)) continue;
+      int count = 0;
+      for (int g : a.gpus)
+        if (g < view_.gpus_on(a.node) && !view_.claimant(a.node, g).valid()) ++count;
+      if (count > 0) releases.push_back({end, a.node, count});
+    }
+  }
+  return EarliestStart(now, std::move(usable), std::move(releases), job.req.replicas,
+                       job.req.per_replica.gpus);
+}
+
+bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& out) {
+  const JobRequest& req = job.req;
+  const int per = req.per_replica.gpus;
+  if (per <= 0) return false;
+  const int need_gpus = req.total_gpus();
+  const QueueState& own = queues_[job.queue];
+  const bool reclaiming = own.used_gpus + need_gpus <= own.config.guaranteed_gpus;
+  const bool interactive = req.priority == PriorityClass::kInteractive;
+  const double own_gpu_s = need_gpus * RemainingSeconds(req, now, now);
+
+  struct Victim {
+    int group;
+    double elapsed_s;
+    RunningJob* job;
+    PreemptCause cause;
+  };
+  std::vector<Victim> victims;
+  int victim_gpus = 0;
+  for (auto& [id, r] : running_) {
+    if (r.preempting || !Preemptible(r)) continue;
+    const double elapsed = Seconds(now - r.started);
+    if (r.req.priority == PriorityClass::kOpportunistic && req.priority > r.req.priority) {
+      victims.push_back({0, elapsed, &r, PreemptCause::kOpportunistic});
+    } else if (interactive && r.req.priority < req.priority && Borrowing(r.queue)) {
+      victims.push_back({1, elapsed, &r, PreemptCause::kInteractive});
+    } else if (reclaiming && r.queue != job.queue && r.req.priority <= req.priority &&
+               Borrowing(r.queue)) {
+      victims.push_back({1, elapsed, &r, PreemptCause::kReclaim});
+    } else if (options_.shorter_job_ratio > 0 && r.req.priority <= req.priority &&
+               now - r.started >= options_.min_run_before_preemption &&
+               r.req.total_gpus() * RemainingSeconds(r.req, r.started, now) >
+                   options_.shorter_job_ratio * own_gpu_s) {
+      victims.push_back({2, elapsed, &r, PreemptCause::kShorterJob});
+    } else {
+      continue;
+    }
+    victim_gpus += r.req.total_gpus();
+  }
+  if (victim_gpus + view_.total_usable() < need_gpus) return false;
+  // Least progress lost first: the most recently started within each group.
+  std::sort(victims.begin(), victims.end(), [](const Victim& a, const Victim& b) {
+    if (a.group != b.group) return a.group < b.group;
+    if (a.elapsed_s != b.elapsed_s) return a.elapsed_s < b.elapsed_s;
+    return a.job->req.id < b.job->req.id;
+  });
+
+  std::vector<int> count(view_.node_count());
+  int room = 0;
+  for (int n = 0; n < view_.node_count(); ++n) {
+    count[n] = view_.usable_gpus(n);
+    room += count[n] / per;
+  }
+  std::unordered_map<JobId, PreemptCause> chosen;
+  std::vector<int> queue_left(queues_.size());
+  for (size_t q = 0; q < queues_.size(); ++q) queue_left[q] = queues_[q].used_gpus;
+  for (const Victim& v : victims) {
+    if (room >= req.replicas) break;
+    const RunningJob& r = *v.job;
+    // Borrowed capacity is taken back only down to the lender's guarantee.
+    if (v.group == 1 &&
+        queue_left[r.queue] - r.req.total_gpus() < queues_[r.queue].config.guaranteed_gpus)
+      continue;
+    queue_left[r.queue] -= r.req.total_gpus();
+    chosen.emplace(r.req.id, v.cause);
+    for (const auto& a : r.placement) {
+      if (a.node < 0 || a.node >= view_.node_count() || !view_.up(a.node)) continue;
+      room -= count[a.node] / per;
+      for (int g : a.gpus)
+        if (g < view_.gpus_on(a.node) && view_.owner(a.node, g) == r.req.id &&
+            !view_.claimant(a.node, g).valid())
+          ++count[a.node];
+      room += count[a.node] / per;
+    }
+  }
+  if (room < req.replicas) return false;
+  auto shares = ChooseNodes(view_.node_count(), req.replicas, per, [&](int n) {
+    return NodeRoom{std::min(count[n] / per, req.replicas), count[n]};
+  });
+  if (!shares) return false;
+  auto placement = MaterializeGpus(view_, *shares, per, [&](int n, int g) {
+    if (!view_.up(n) || view_.claimant(n, g).valid()) return -1;
+    JobId o = view_.owner(n, g);
+    if (!o.valid()) return 0;
+    return chosen.count(o) ? 1 : -1;
+  });
+  if (!placement) return false;
+  std::vector<JobId> used;
+  for (const auto& a : *placement)
+    for (int g : a.gpus) {
+      JobId o = view_.owner(a.node, g);
+      if (o.valid() && std::find(used.begin(), used.end(), o) == used.end()) used.push_back(o);
+    }
+  // Nothing to preempt means it fits on free GPUs that the reservation keeps for another job.
+  if (used.empty()) return false;
+
+  Duration longest_grace{0};
+  for (JobId v : used) {
+    RunningJob& r = running_.at(v);
+    r.preempting = true;
+    PreemptDecision d;
+    d.job = v;
+    d.cause = chosen.at(v);
+    d.for_job = req.id;
+    d.grace = r.req.priority == PriorityClass::kOpportunistic ? options_.opportunistic_grace
+                                                              : options_.preemption_grace;
+    longest_grace = std::max(longest_grace, d.grace);
+    switch (d.cause) {
+      case PreemptCause::kOpportunistic:
+        d.reason = "opportunistic work yields to job " + std::to_string(req.id.value);
+        break;
+      case PreemptCause::kInteractive:
+        d.reason = "interactive job " + std::to_string(req.id.value) + " needs GPUs";
+        break;
+      case PreemptCause::kReclaim:
+        d.reason = "queue " + queues_[r.queue].config.name + " borrows; queue " + own.config.name +
+                   " reclaims its guarantee";
+        break;
+      case PreemptCause::kShorterJob:
+        d.reason = "a much shorter job (" + std::to_string(req.id.value) + ") waits";
+        break;
+    }
+    out.preemptions.push_back(std::move(d));
+  }
+  job.claim = std::move(*placement);
+  job.claim_since = now;
+  view_.Claim(req.id, job.claim);
+  claim_holders_.push_back(req.id);
+  job.wait = {WaitCause::kDrainingVictims, static_cast<int>(used.size()), now + longest_grace, {}};
+  return true;
+}
+
+DecisionBatch CorralScheduler::Schedule(TimePoint now) {
+  DecisionBatch out;
+  last_pass_ = now;
+  if (!claim_holders_.empty()) StartClaimed(now, out);
+  if (pending_.empty()) return out;
+
+  // Fair-share factors for this pass: a queue's share of recent GPU-time against its share of the
+  // weights of active queues; likewise a user's within the queue among its active users.
+  std::vector<double> queue_factor(queues_.size(), 1.0);
+  {
+    double total_usage = 0, active_weight = 0;
+    std::vector<double> usage(queues_.size());
+    for (size_t q = 0; q < queues_.size(); ++q) {
+      usage[q] = fair_share_.Usage(queues_[q].client, now);
+      total_usage += usage[q];
+      if (queues_[q].pending_jobs > 0 || queues_[q].used_gpus > 0)
+        active_weight += queues_[q].config.weight;
+    }
+    for (size_t q = 0; q < queues_.size(); ++q) {
+      double ratio = 0;
+      if (total_usage > 0 && active_weight > 0)
+        ratio = (usage[q] / total_usage) / (queues_[q].config.weight / active_weight);
+      queue_factor[q] = ShareFactor(ratio, options_.queue_share_strength);
+    }
+  }
+  std::vector<double> user_factor(users_.size(), 1.0);
+  {
+    std::vector<double> queue_user_usage(queues_.size(), 0);
+    std::vector<int> active_users(queues_.size(), 0);
+    std::vector<double> usage(users_.size());
+    for (size_t u = 0; u < users_.size(); ++u) {
+      usage[u] = fair_share_.Usage(users_[u].client, now);
+      queue_user_usage[users_[u].queue] += usage[u];
+      if (users_[u].pending_jobs > 0 || users_[u].running_jobs > 0) active_users[users_[u].queue]++;
+    }
+    for (size_t u = 0; u < users_.size(); ++u) {
+      int q = users_[u].queue;
+      double ratio = 0;
+      if (queue_user_usage[q] > 0 && active_users[q] > 0)
+        ratio = usage[u] / queue_user_usage[q] * active_users[q];
+      user_factor[u] = ShareFactor(ratio, options_.user_share_strength);
+    }
+  }
+
+  order_.clear();
+  order_.reserve(pending_.size());
+  for (auto& [id, p] : pending_) {
+    if (!p.claim.empty()) continue;
+    const JobRequest& r = p.req;
+    const int gpus = r.total_gpus();
+    const Duration age = options_.large_job_gpus > 0 && gpus >= options_.large_job_gpus
+                             ? options_.large_job_starvation_age
+                             : options_.starvation_age;
+    const bool starving =
+        r.priority != PriorityClass::kOpportunistic && now - p.waiting_since >= age;
+    const QueueState& q = queues_[p.queue];
+    const bool within_guarantee = q.used_gpus + gpus <= q.config.guaranteed_gpus;
+    // band: priority class, then starving, then within guarantee (lower sorts first)
+    int band =
+        (3 - static_cast<int>(r.priority)) * 4 + (starving ? 0 : 2) + (within_guarantee ? 0 : 1);
+    double key;
+    if (starving) {
+      key = static_cast<double>(ToMillis(p.waiting_since));
+    } else {
+      key = std::max(gpus, 1) * RemainingSeconds(r, now, now) * queue_factor[p.queue] *
+            user_factor[p.user];
+    }
+    order_.push_back({band, key, id.value, &p});
+  }
+  std::sort(order_.begin(), order_.end(), [](const OrderEntry& a, const OrderEntry& b) {
+    if (a.band != b.band) return a.band < b.band;
+    if (a.key != b.key) return a.key < b.key;
+    return a.id < b.id;
+  });
+
+  // Shapes that did not fit this pass; free room only shrinks within a pass, so they stay
+  // unplaceable and the check is skipped for later jobs of the same shape.
+  std::vector<Shape> failed_free, failed_spare;
+  std::optional<Reservation> reservation;
+  JobId reserved_for;
+  int preemption_attempts = 0;
+
+  for (const OrderEntry& e : order_) {
+    PendingJob& p = *e.job;
+    const JobRequest& r = p.req;
+    const int gpus = r.total_gpus();
+    const QueueState& q = queues_[p.queue];
+    if (q.config.max_gpus >= 0 && q.used_gpus + gpus > q.config.max_gpus) {
+      p.wait = {WaitCause::kQueueAtLimit, q.config.max_gpus, {}, {}};
+      continue;
+    }
+    const Shape shape{r.replicas, r.per_replica.gpus, r.per_replica.cpus, r.per_replica.memory_mb};
+    // Opportunistic work ignores the reservation: the reserved job preempts it when due.
+    const bool constrained =
+        reservation && r.priority != PriorityClass::kOpportunistic &&
+        now + Duration(static_cast<int64_t>(RemainingSeconds(r, now, now) * 1000)) >
+            reservation->start;
+    const bool known_failure =
+        std::find(failed_free.begin(), failed_free.end(), shape) != failed_free.end() ||
+        (constrained &&
+         std::find(failed_spare.begin(), failed_spare.end(), shape) != failed_spare.end());
+    if (!known_failure && gpus <= view_.total_usable()) {
+      auto placement = TryPlace(p, constrained ? &*reservation : nullptr);
+      if (placement) {
+        if (constrained)
+          for (const auto& a : *placement)
+            reservation->spare[a.node] -= static_cast<int>(a.gpus.size());
+        Start(p, std::move(*placement), now, out);
+        continue;
+      }
+      (constrained ? failed_spare : failed_free).push_back(shape);
+    } else if (!known_failure) {
+      failed_free.push_back(shape);
+    }
+    if (r.priority != PriorityClass::kOpportunistic &&
+        preemption_attempts < options_.max_preemption_attempts_per_pass) {
+      ++preemption_attempts;
+      if (TryPreempt(p, now, out)) continue;
+    }
+    if (!reservation && r.priority != PriorityClass::kOpportunistic && r.per_replica.gpus > 0) {
+      reservation = Reserve(p, now);
+      if (reservation) {
+        reserved_for = r.id;
+        p.wait = {WaitCause::kReserved, 0, reservation->start, {}};
+        continue;
+      }
+    }
+    if (reservation)
+      p.wait = {WaitCause::kNoRoom, 0, reservation->start, reserved_for};
+    else
+      p.wait = {WaitCause::kNoRoomUnreserved, 0, {}, {}};
+  }
+  return out;
+}
+
+std::string CorralScheduler::PendingReason(JobId job) const {
+  auto it = pending_.find(job);
+  if (it == pending_.end()) return {};
+  return DescribeWait(it->second.req, it->second.wait, last_pass_);
+}
+
+std::unique_ptr<Scheduler> MakeDefaultScheduler() {
+  return std::make_unique<CorralScheduler>(SchedulerOptions{});
+}
+std::unique_ptr<Scheduler> MakeDefaultScheduler(const SchedulerOptions& options) {
+  return std::make_unique<CorralScheduler>(options);
+}
+
+}  // namespace corral::sched

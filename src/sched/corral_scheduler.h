@@ -1,0 +1,116 @@
+#pragma once
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "sched/cluster_view.h"
+#include "sched/fair_share.h"
+#include "sched/options.h"
+#include "sched/pending_reason.h"
+#include "sched/reservation.h"
+#include "sched/scheduler.h"
+
+namespace corral::sched {
+
+// The default policy (docs/scheduler.md). In short, per pass:
+//  1. jobs whose preemption victims have stopped start on the GPUs claimed for them;
+//  2. pending jobs are ordered: priority class; then jobs waiting past the starvation age, oldest
+//     first; then jobs within their queue's guarantee; then by remaining GPU-time scaled by the
+//     queue's and the user's decayed fair share;
+//  3. in that order each job starts if its gang fits (best-fit packing), unless it would delay the
+//     reservation; a job that does not fit may preempt (opportunistic work, borrowed capacity,
+//     and with size-based preemption much longer jobs), else the first such job gets the
+//     reservation (earliest start from time limits).
+class CorralScheduler final : public Scheduler {
+ public:
+  explicit CorralScheduler(SchedulerOptions options);
+
+  void SetNodes(std::vector<NodeInfo> nodes) override;
+  const std::vector<NodeInfo>& nodes() const override { return nodes_; }
+  Status SetQueues(std::vector<QueueConfig> queues) override;
+  Status OnSubmit(const JobRequest& job) override;
+  Status OnRestore(const JobRequest& job, const Placement& placement, TimePoint started) override;
+  void OnFinished(JobId job, TimePoint now) override;
+  void OnRequeue(JobId job, TimePoint now) override;
+  void OnProgress(JobId job, Duration banked) override;
+  DecisionBatch Schedule(TimePoint now) override;
+  std::string PendingReason(JobId job) const override;
+  size_t pending_count() const override { return pending_.size(); }
+  size_t running_count() const override { return running_.size(); }
+
+  const ClusterView& view() const { return view_; }
+  int queue_used_gpus(const std::string& queue) const;
+
+ private:
+  struct QueueState {
+    QueueConfig config;
+    int client = -1;  // fair-share client
+    int used_gpus = 0;
+    int pending_jobs = 0;
+  };
+  struct UserState {
+    int queue = -1;
+    int client = -1;
+    int pending_jobs = 0;
+    int running_jobs = 0;
+  };
+  struct PendingJob {
+    JobRequest req;
+    int queue = -1;
+    int user = -1;
+    TimePoint waiting_since;  // submission, or the last requeue
+    Placement claim;          // GPUs claimed while preemption victims stop
+    TimePoint claim_since;
+    WaitState wait;
+  };
+  struct RunningJob {
+    JobRequest req;
+    Placement placement;
+    TimePoint started;
+    int queue = -1;
+    int user = -1;
+    bool preempting = false;
+  };
+  struct OrderEntry {
+    int band;
+    double key;
+    int64_t id;
+    PendingJob* job;
+  };
+  struct Shape {
+    int replicas, gpus, cpus;
+    int64_t memory_mb;
+    bool operator==(const Shape&) const = default;
+  };
+  struct PassState;
+
+  int QueueIndex(const std::string& name);
+  int UserIndex(int queue, const std::string& user);
+  bool Borrowing(int queue) const;
+  double RemainingSeconds(const JobRequest& req, TimePoint started_or_now, TimePoint now) const;
+  bool Preemptible(const RunningJob& r) const;
+  void Start(PendingJob& job, Placement placement, TimePoint now, DecisionBatch& out);
+  void StartClaimed(TimePoint now, DecisionBatch& out);
+  std::optional<Placement> TryPlace(const PendingJob& job, const Reservation* reservation) const;
+  bool TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& out);
+  std::optional<Reservation> Reserve(const PendingJob& job, TimePoint now) const;
+  void Account(int queue, int user, int gpus, TimePoint now);
+  void DropClaim(PendingJob& job);
+
+  SchedulerOptions options_;
+  std::vector<NodeInfo> nodes_;
+  ClusterView view_;
+  FairShareTracker fair_share_;
+  std::vector<QueueState> queues_;
+  std::unordered_map<std::string, int> queue_index_;
+  std::vector<UserState> users_;
+  std::unordered_map<std::string, int> user_index_;
+  std::unordered_map<JobId, PendingJob> pending_;
+  std::unordered_map<JobId, RunningJob> running_;
+  std::vector<JobId> claim_holders_;
+  TimePoint last_pass_{};
+  std::vector<OrderEntry> order_;  // reused between passes
+};
+
+}  // namespace corral::sched

@@ -1,0 +1,41 @@
+#pragma once
+
+#include <chrono>
+
+#include "common/clock.h"
+
+namespace corral::sched {
+
+// Tunables of the default policy. The defaults are what the trace replay in docs/scheduler.md
+// was measured with.
+struct SchedulerOptions {
+  // Fair share counts GPU-time with exponential decay of this half-life.
+  Duration fair_share_half_life = std::chrono::hours(24);
+  // How strongly a queue's (and a user's) share above its entitlement pushes its jobs back:
+  // the size score is multiplied by 2^(strength * (share/entitlement - 1)).
+  double queue_share_strength = 1.0;
+  double user_share_strength = 0.5;
+  // Jobs waiting longer than this leave the size-ordered band and are ordered by age ahead of
+  // it; the first of them that cannot start gets the reservation. Bounds every wait.
+  Duration starvation_age = std::chrono::hours(3);
+  // Jobs at least this many GPUs become starving earlier (their size keeps them back longest).
+  int large_job_gpus = 8;
+  Duration large_job_starvation_age = std::chrono::hours(2);
+  // Remaining-time estimate for jobs without a time limit.
+  Duration default_time_limit = std::chrono::hours(24);
+
+  // Grace between SIGTERM and SIGKILL for a preempted job.
+  Duration opportunistic_grace = std::chrono::seconds(30);
+  Duration preemption_grace = std::chrono::seconds(60);
+  // Size-based preemption among preemptible jobs of the same class: a pending job whose GPU-time
+  // estimate is `shorter_job_ratio` times smaller than a running job's remaining GPU-time may
+  // preempt it, once that job has run `min_run_before_preemption`. 0 turns it off.
+  double shorter_job_ratio = 0.0;
+  Duration min_run_before_preemption = std::chrono::minutes(30);
+  // How many blocked jobs per pass may search for preemption victims (bounds pass time).
+  int max_preemption_attempts_per_pass = 16;
+  // A claim on GPUs held while victims drain is dropped after this long.
+  Duration claim_timeout = std::chrono::minutes(10);
+};
+
+}  // namespace corral::sched
