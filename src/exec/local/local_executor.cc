@@ -7,7 +7,6 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
-#include <sys/pidfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -18,6 +17,7 @@
 #include "common/log.h"
 #include "exec/local/child_env.h"
 #include "exec/local/file_io.h"
+#include "exec/local/pidfd.h"
 #include "exec/local/proc_stat.h"
 #include "exec/local/records.h"
 #include "exec/local/replica_layout.h"
@@ -70,7 +70,7 @@ int OpenRecordedShim(const std::string& dir, ShimRecord& record) {
   Result<ShimRecord> parsed = ParseShimRecord(*text);
   if (!parsed.ok()) return -1;
   record = *parsed;
-  int pidfd = pidfd_open(record.shim_pid, 0);
+  int pidfd = PidfdOpen(record.shim_pid);
   if (pidfd < 0) return -1;
   // Checked after opening the pidfd: the pidfd pins the process, so the check cannot go stale.
   if (!IsSameProcess(record.shim_pid, record.shim_start_ticks)) {
@@ -314,7 +314,7 @@ void LocalExecutor::SpawnReplica(const PendingLaunch& launch) {
     ::close(pipe_fds[0]);
     return fail("cannot start the shim " + args[0] + ": " + std::strerror(rc));
   }
-  int pidfd = pidfd_open(shim_pid, 0);
+  int pidfd = PidfdOpen(shim_pid);
   if (pidfd < 0) {
     // Without a pidfd the shim cannot be watched; it has not started the command yet (its start
     // signals are blocked), so stopping it here is safe.
@@ -337,7 +337,7 @@ void LocalExecutor::SpawnReplica(const PendingLaunch& launch) {
   // Terminate() may have run between the check above and the registration.
   if (auto it = terminated_.find({ref.job.value, ref.attempt}); it != terminated_.end()) {
     WriteFileAtomically(Join(dir, kGraceFile), std::to_string(it->second.count()), false);
-    pidfd_send_signal(pidfd, SIGTERM, nullptr, 0);
+    PidfdSendSignal(pidfd, SIGTERM);
   }
 }
 
@@ -383,14 +383,14 @@ void LocalExecutor::Terminate(JobId job, int attempt, Duration grace) {
     std::string dir = ReplicaDir(options_.root_dir, ref);
     WriteFileAtomically(Join(dir, kGraceFile), std::to_string(grace.count()), false);
     if (auto it = watched_by_ref_.find(Key(ref)); it != watched_by_ref_.end()) {
-      pidfd_send_signal(watched_.at(it->second).pidfd, SIGTERM, nullptr, 0);
+      PidfdSendSignal(watched_.at(it->second).pidfd, SIGTERM);
       continue;
     }
     // Not watched by this executor (not adopted yet): signal the recorded shim if it is alive.
     ShimRecord record;
     int pidfd = OpenRecordedShim(dir, record);
     if (pidfd >= 0) {
-      pidfd_send_signal(pidfd, SIGTERM, nullptr, 0);
+      PidfdSendSignal(pidfd, SIGTERM);
       ::close(pidfd);
     }
   }
