@@ -1,10 +1,250 @@
-#include <cstdio>
-
+// The `corral` client commands: flag parsing (CLI11) and dispatch. Each command lives in its own
+// file behind cli/commands.h; this file only turns argv into their options.
 #include "cli/cli.h"
 
+#include <curl/curl.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <iostream>
+
+#include "cli/api_client.h"
+#include "cli/client_config.h"
+#include "cli/commands.h"
+#include "cli/exit_codes.h"
+#include "cli/http_client.h"
+#include "cli/run_args.h"
+#include "cli/terminal_input.h"
+
 namespace corral::cli {
-int RunCli(int, char**) {
-  std::fprintf(stderr, "corral: client commands not built yet\n");
-  return 2;
+
+namespace {
+
+constexpr const char* kFooter =
+    R"(Server and token: --url / --token, else CORRAL_URL / CORRAL_TOKEN, else the
+file written by `corral login` ($XDG_CONFIG_HOME/corral/config.json), else
+http://127.0.0.1:8080.
+
+Exit status: 0 ok; 1 the server refused or failed the request; 2 usage error;
+3 cannot reach the server; 4 token missing, rejected or not allowed.
+`corral run --follow` exits with the job's own status instead.)";
+
+struct ParsedFlags {
+  std::string url;
+  std::string token;
+  std::string output;
+
+  RunOptions run;
+  int gpus = 0, replicas = 1, cpus = 1, retries = 0;
+  int64_t memory_mb = 0;
+
+  PsOptions ps;
+  std::string job_id;
+  std::vector<std::string> job_ids;
+  LogsOptions logs;
+  int logs_replica = 0, logs_attempt = 0;
+  std::string user_name;
+  bool user_admin = false;
+};
+
+// Copies the options that were actually given into their optional fields, so the server's
+// defaults apply to the rest.
+void ApplyGivenRunFlags(CLI::App& run, ParsedFlags& flags) {
+  auto given = [&](const char* name) { return run.get_option(name)->count() > 0; };
+  RunFlags& f = flags.run.flags;
+  if (given("--gpus")) f.gpus = flags.gpus;
+  if (given("--replicas")) f.replicas = flags.replicas;
+  if (given("--cpus")) f.cpus = flags.cpus;
+  if (given("--memory")) f.memory_mb = flags.memory_mb;
+  if (given("--retries")) f.retries = flags.retries;
 }
+
+// `--file` submits the spec as written; flags that would change it are a mistake to point out.
+std::string SpecFlagGivenWithFile(CLI::App& run) {
+  for (const char* name :
+       {"--gpus", "--replicas", "--cpus", "--memory", "--name", "--env", "--workdir", "--priority",
+        "--queue", "--time-limit", "--retries", "--label", "--preemptible", "--script"}) {
+    if (run.get_option(name)->count() > 0) return name;
+  }
+  return "";
+}
+
+}  // namespace
+
+int RunCli(int argc, char** argv) {
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  ParsedFlags flags;
+
+  CLI::App app{"Corral: GPU jobs on your own machines.", "corral"};
+  app.footer(kFooter);
+  app.add_option("--url", flags.url,
+                 "Corral server URL (default: CORRAL_URL, login, or "
+                 "http://127.0.0.1:8080)");
+  app.add_option("--token", flags.token, "API token (default: CORRAL_TOKEN or login)");
+  app.add_option("-o,--output", flags.output, "Output format: json, yaml, or wide (ps)");
+
+  // run
+  CLI::App* run = app.add_subcommand("run", "Submit a job: corral run [flags] -- COMMAND [ARGS]");
+  run->fallthrough();
+  RunFlags& rf = flags.run.flags;
+  run->add_option("--gpus", flags.gpus, "GPUs per replica")->check(CLI::NonNegativeNumber);
+  run->add_option("--replicas", flags.replicas, "Replicas, started together (gang)")
+      ->check(CLI::PositiveNumber);
+  run->add_option("--cpus", flags.cpus, "CPUs per replica")->check(CLI::PositiveNumber);
+  run->add_option("--memory", flags.memory_mb, "Memory per replica in MB")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("--name", rf.name, "Job name");
+  run->add_option("-e,--env", rf.env, "Environment variable K=V (or K: this shell's value)");
+  run->add_option("--workdir", rf.workdir, "Working directory (default: the current one)");
+  run->add_option("--priority", rf.priority, "opportunistic, normal, high, or interactive");
+  run->add_option("--queue", rf.queue, "Queue (default: default)");
+  run->add_option("--time-limit", rf.time_limit, "Time limit: 90s, 10m, 2h, 1h30m, 1d");
+  run->add_option("--retries", flags.retries, "Retries after a failure")
+      ->check(CLI::NonNegativeNumber);
+  run->add_option("-l,--label", rf.labels, "Label K=V");
+  run->add_flag("--preemptible", rf.preemptible, "May be preempted for other work");
+  run->add_option("-F,--file", flags.run.spec_file, "Submit a job spec file (YAML or JSON) as is");
+  run->add_option("--script", flags.run.script_file, "Run this shell script (- reads stdin)");
+  run->add_flag("-f,--follow", flags.run.follow,
+                "Stream the job's output and exit with its exit status");
+
+  // ps
+  CLI::App* ps = app.add_subcommand("ps", "List jobs (active ones unless -a)");
+  ps->fallthrough();
+  ps->add_flag("-a,--all", flags.ps.all, "Include finished jobs");
+  ps->add_option("--state", flags.ps.states, "Only these states (comma-separated)");
+  ps->add_option("-u,--user", flags.ps.user, "Only this user's jobs");
+  ps->add_option("-l,--label", flags.ps.labels, "Only jobs with label K=V");
+  ps->add_option("--limit", flags.ps.limit, "At most this many jobs (0: all)")
+      ->check(CLI::NonNegativeNumber);
+
+  CLI::App* describe = app.add_subcommand("describe", "Show a job in detail");
+  describe->fallthrough();
+  describe->add_option("job", flags.job_id, "Job id")->required();
+
+  CLI::App* logs = app.add_subcommand("logs", "Print a job's output");
+  logs->fallthrough();
+  logs->add_flag("-f,--follow", flags.logs.follow, "Keep streaming until the job ends");
+  logs->add_option("--replica", flags.logs_replica, "Replica index (default 0)")
+      ->check(CLI::NonNegativeNumber);
+  logs->add_option("--attempt", flags.logs_attempt, "Attempt number (default: the latest)")
+      ->check(CLI::PositiveNumber);
+  logs->add_option("job", flags.logs.job_id, "Job id")->required();
+
+  CLI::App* cancel = app.add_subcommand("cancel", "Cancel jobs");
+  cancel->fallthrough();
+  cancel->add_option("jobs", flags.job_ids, "Job ids")->required();
+
+  CLI::App* nodes = app.add_subcommand("nodes", "List every GPU, free or used, and by whom");
+  nodes->fallthrough();
+
+  CLI::App* login = app.add_subcommand("login", "Check and save the server URL and token");
+  login->fallthrough();
+  CLI::App* whoami = app.add_subcommand("whoami", "Show who the token belongs to");
+  whoami->fallthrough();
+
+  CLI::App* users = app.add_subcommand("users", "Manage users (admin)");
+  users->require_subcommand(1);
+  CLI::App* users_create = users->add_subcommand("create", "Create a user and print its token");
+  users_create->fallthrough();
+  users_create->add_option("name", flags.user_name, "User name")->required();
+  users_create->add_flag("--admin", flags.user_admin, "Give the user the admin role");
+
+  CLI::App* token = app.add_subcommand("token", "Manage your API tokens");
+  token->require_subcommand(1);
+  CLI::App* token_create = token->add_subcommand("create", "Create a new token for yourself");
+  token_create->fallthrough();
+
+  app.require_subcommand(1);
+
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    std::cout << app.help();
+    return kExitOk;
+  }
+  SplitRunArgs split = SplitRunCommand(args, [&](std::string_view word) {
+    std::string name(word);
+    for (CLI::App* scope : {run, &app}) {
+      if (const CLI::Option* option = scope->get_option_no_throw(name)) {
+        return option->get_items_expected_min() > 0;
+      }
+    }
+    return false;
+  });
+  try {
+    // CLI11 consumes the vector from the back.
+    std::vector<std::string> reversed(split.options.rbegin(), split.options.rend());
+    app.parse(reversed);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+
+  auto format = ParseOutputFormat(flags.output);
+  if (!format.ok()) {
+    std::cerr << "corral: " << format.status().message() << '\n';
+    return kExitUsage;
+  }
+
+  EnvLookup env = ProcessEnv();
+  std::string config_path = ConfigFilePath(env);
+  std::optional<SavedLogin> saved;
+  if (auto loaded = LoadConfigFile(config_path); loaded.ok()) {
+    saved = *loaded;
+  } else if (!login->parsed()) {
+    std::cerr << "corral: warning: " << loaded.status().message() << '\n';
+  }
+
+  Connection connection;
+  if (login->parsed()) {
+    // Login saves exactly what it was given; a saved token is never reused for it.
+    std::string token_value = flags.token;
+    if (token_value.empty()) token_value = env("CORRAL_TOKEN").value_or("");
+    if (token_value.empty()) token_value = ReadSecretLine("Token: ", std::cin, std::cerr);
+    connection = ResolveConnection(flags.url, token_value, env, saved, config_path);
+  } else {
+    connection = ResolveConnection(flags.url, flags.token, env, saved, config_path);
+  }
+
+  CurlHttpClient http;
+  ApiClient api(http, connection);
+  SystemClock clock;
+  CommandContext ctx{api, std::cin, std::cout, std::cerr, clock, *format, env};
+
+  if (run->parsed()) {
+    if (!flags.run.spec_file.empty()) {
+      if (std::string flag = SpecFlagGivenWithFile(*run); !flag.empty()) {
+        std::cerr << "corral: --file submits the spec as written; put " << flag
+                  << " in the file instead\n";
+        return kExitUsage;
+      }
+      if (!split.command.empty()) {
+        std::cerr << "corral: --file and a command cannot be combined\n";
+        return kExitUsage;
+      }
+    }
+    ApplyGivenRunFlags(*run, flags);
+    rf.command = split.command;
+    std::error_code ec;
+    rf.workdir = rf.workdir.empty() ? std::filesystem::current_path(ec).string()
+                                    : std::filesystem::absolute(rf.workdir, ec).string();
+    return RunCommand(ctx, std::move(flags.run));
+  }
+  if (ps->parsed()) return PsCommand(ctx, flags.ps);
+  if (describe->parsed()) return DescribeCommand(ctx, flags.job_id);
+  if (logs->parsed()) {
+    if (logs->get_option("--replica")->count() > 0) flags.logs.replica = flags.logs_replica;
+    if (logs->get_option("--attempt")->count() > 0) flags.logs.attempt = flags.logs_attempt;
+    return LogsCommand(ctx, flags.logs);
+  }
+  if (cancel->parsed()) return CancelCommand(ctx, flags.job_ids);
+  if (nodes->parsed()) return NodesCommand(ctx);
+  if (login->parsed()) return LoginCommand(ctx, LoginOptions{config_path});
+  if (whoami->parsed()) return WhoamiCommand(ctx);
+  if (users_create->parsed()) return CreateUserCommand(ctx, flags.user_name, flags.user_admin);
+  if (token_create->parsed()) return CreateTokenCommand(ctx);
+  std::cerr << app.help();
+  return kExitUsage;
+}
+
 }  // namespace corral::cli

@@ -1,0 +1,68 @@
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/api_client.h"
+#include "cli/job_request.h"
+#include "cli/output_format.h"
+#include "common/clock.h"
+
+namespace corral::cli {
+
+// What every client command gets: the API, the standard streams, a clock for ages, and `-o`.
+// Each command returns the process exit status (cli/exit_codes.h).
+struct CommandContext {
+  ApiClient& api;
+  std::istream& in;
+  std::ostream& out;
+  std::ostream& err;
+  const Clock& clock;
+  OutputFormat format = OutputFormat::kDefault;
+  EnvLookup env;
+};
+
+struct RunOptions {
+  RunFlags flags;
+  std::string spec_file;    // --file: submit this spec as written
+  std::string script_file;  // --script: read this file ("-" for stdin) into flags.script
+  bool follow = false;
+};
+int RunCommand(CommandContext& ctx, RunOptions options);
+
+struct PsOptions {
+  bool all = false;
+  std::string states;  // comma-separated; overrides the default of non-terminal states
+  std::string user;
+  std::vector<std::string> labels;
+  int limit = 0;  // 0: every matching job
+};
+int PsCommand(CommandContext& ctx, const PsOptions& options);
+
+int DescribeCommand(CommandContext& ctx, const std::string& job_id);
+
+struct LogsOptions {
+  std::string job_id;
+  bool follow = false;
+  std::optional<int> replica;
+  std::optional<int> attempt;
+};
+int LogsCommand(CommandContext& ctx, const LogsOptions& options);
+
+int CancelCommand(CommandContext& ctx, const std::vector<std::string>& job_ids);
+
+int NodesCommand(CommandContext& ctx);
+
+int WhoamiCommand(CommandContext& ctx);
+struct LoginOptions {
+  std::string config_path;
+};
+// Checks the context's connection with GET /whoami and saves it to the config file.
+int LoginCommand(CommandContext& ctx, const LoginOptions& options);
+int CreateUserCommand(CommandContext& ctx, const std::string& name, bool admin);
+int CreateTokenCommand(CommandContext& ctx);
+
+}  // namespace corral::cli
