@@ -36,15 +36,23 @@ struct GpuSample {
 // GPUs of this host through NVML, loaded with dlopen so that the binary runs without a driver.
 // Returns an empty device list (not an error) when there is no driver or no GPU.
 Result<NodeInventory> DiscoverLocalNode();
+// Same, loading NVML from `nvml_library` (a soname or a path).
+Result<NodeInventory> DiscoverLocalNode(const std::string& nvml_library);
 
 // `nodes` simulated nodes of `gpus_per_node` GPUs each, named sim-0, sim-1, ...; processes still
-// run on this host.
+// run on this host. Each node gets kSimulatedCpusPerGpu CPUs and kSimulatedMemoryMbPerGpu MB per
+// GPU (at least one GPU's worth), so that CPU and memory requests do not bind before GPUs do.
+inline constexpr int kSimulatedCpusPerGpu = 8;
+inline constexpr int64_t kSimulatedMemoryMbPerGpu = 65536;
+inline constexpr int64_t kSimulatedGpuMemoryMb = 81920;
 std::vector<NodeInventory> SimulatedNodes(int nodes, int gpus_per_node);
 
-// Reads a node list from a YAML/JSON file: `nodes: [{name, gpus, cpus?, memory_mb?}]`.
+// Reads a node list from a YAML/JSON file: `nodes: [{name, gpus, cpus?, memory_mb?}]` (cpus and
+// memory_mb default as in SimulatedNodes). Errors name the offending field ("nodes[1].gpus").
 Result<std::vector<NodeInventory>> SimulatedNodesFromFile(const std::string& path);
 
 // Samples every real device (NVML); empty without a driver.
 std::vector<GpuSample> SampleLocalGpus();
+std::vector<GpuSample> SampleLocalGpus(const std::string& nvml_library);
 
 }  // namespace corral::gpu
