@@ -1,1 +1,682 @@
+#include <fmt/core.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <utility>
+#include <variant>
+
+#include "store/experiment_codec.h"
+#include "store/job_codec.h"
+#include "store/migrations.h"
+#include "store/sqlite_handle.h"
 #include "store/store.h"
+
+namespace corral::store {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Query;
+
+// Page cache per connection, in KiB (negative = KiB in SQLite's convention). Bounded so that a
+// server with a long job history keeps a small footprint; the OS page cache does the rest.
+constexpr const char* kCacheSize = "PRAGMA cache_size = -8192";
+constexpr int kBusyTimeoutMs = 5000;
+// The WAL file is truncated back to this size after a checkpoint.
+constexpr const char* kJournalSizeLimit = "PRAGMA journal_size_limit = 67108864";
+
+constexpr const char* kJobColumns =
+    "id, owner_id, owner_name, state, reason, submitted_at, ended_at, cancel_requested, spec, "
+    "attempts";
+constexpr const char* kExperimentColumns =
+    "id, owner_id, name, spec, state, sampler_state, created_at, ended_at";
+constexpr const char* kUserColumns = "id, name, role, created_at";
+
+bool IsUniqueViolation(int code) {
+  return code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY;
+}
+
+std::string_view RoleName(Role role) { return role == Role::kAdmin ? "admin" : "user"; }
+
+Result<Role> ParseRole(std::string_view name) {
+  if (name == "admin") return Role::kAdmin;
+  if (name == "user") return Role::kUser;
+  return Internal(fmt::format("corrupt user role \"{}\" in store", name));
+}
+
+Result<User> ReadUser(const Query& q) {
+  User user;
+  user.id = UserId(q.Int(0));
+  user.name = std::string(q.Text(1));
+  CORRAL_ASSIGN_OR_RETURN(user.role, ParseRole(q.Text(2)));
+  user.created_at = FromMillis(q.Int(3));
+  return user;
+}
+
+std::optional<TimePoint> OptionalTime(const Query& q, int col) {
+  if (q.IsNull(col)) return std::nullopt;
+  return FromMillis(q.Int(col));
+}
+
+std::optional<int64_t> OptionalMillis(const std::optional<TimePoint>& t) {
+  if (!t) return std::nullopt;
+  return ToMillis(*t);
+}
+
+// Reads a row selected with kJobColumns.
+Result<Job> ReadJob(const Query& q) {
+  Job job;
+  job.id = JobId(q.Int(0));
+  job.owner = UserId(q.Int(1));
+  job.owner_name = std::string(q.Text(2));
+  auto state = ParseJobState(q.Text(3));
+  if (!state)
+    return Internal(fmt::format("corrupt state \"{}\" of job {}", q.Text(3), job.id.value));
+  job.state = *state;
+  job.reason = std::string(q.Text(4));
+  job.submitted_at = FromMillis(q.Int(5));
+  job.ended_at = OptionalTime(q, 6);
+  job.cancel_requested = q.Int(7) != 0;
+  CORRAL_ASSIGN_OR_RETURN(job.spec, DecodeJobSpec(q.Text(8)));
+  CORRAL_ASSIGN_OR_RETURN(job.attempts, DecodeAttempts(q.Text(9)));
+  return job;
+}
+
+// Reads a row selected with kExperimentColumns.
+Experiment ReadExperiment(const Query& q) {
+  Experiment e;
+  e.id = ExperimentId(q.Int(0));
+  e.owner = UserId(q.Int(1));
+  e.name = std::string(q.Text(2));
+  e.spec = std::string(q.Text(3));
+  e.state = std::string(q.Text(4));
+  e.sampler_state = std::string(q.Text(5));
+  e.created_at = FromMillis(q.Int(6));
+  e.ended_at = OptionalTime(q, 7);
+  return e;
+}
+
+// "'pending', 'starting', ..." for every non-terminal state, so the list follows the enum.
+std::string ActiveStateList() {
+  std::string out;
+  for (JobState s :
+       {JobState::kPending, JobState::kStarting, JobState::kRunning, JobState::kSucceeded,
+        JobState::kFailed, JobState::kCancelled, JobState::kPreempted}) {
+    if (IsTerminal(s)) continue;
+    if (!out.empty()) out += ", ";
+    out += fmt::format("'{}'", JobStateName(s));
+  }
+  return out;
+}
+
+using SqlValue = std::variant<int64_t, std::string>;
+
+void BindAll(Query& q, const std::vector<SqlValue>& values) {
+  int index = 1;
+  for (const SqlValue& v : values) {
+    std::visit([&](const auto& x) { q.Bind(index, x); }, v);
+    ++index;
+  }
+}
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(Connection conn, bool read_only)
+      : conn_(std::move(conn)),
+        read_only_(read_only),
+        load_active_jobs_sql_(fmt::format("SELECT {} FROM jobs WHERE state IN ({}) ORDER BY id",
+                                          kJobColumns, ActiveStateList())) {}
+
+  ~SqliteStore() override {
+    // Unflushed writes are discarded, exactly as after a crash.
+    if (conn_.in_transaction()) (void)conn_.Exec("ROLLBACK");
+  }
+
+  // ---- users and tokens ----
+
+  Result<User> CreateUser(const std::string& name, Role role, TimePoint now) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("INSERT INTO users (name, role, created_at) VALUES (?, ?, ?)"));
+    q.Bind(1, name).Bind(2, RoleName(role)).Bind(3, ToMillis(now));
+    Status s = q.Run();
+    if (!s.ok()) {
+      if (IsUniqueViolation(q.last_code())) {
+        return Status(StatusCode::kAlreadyExists, fmt::format("user \"{}\" already exists", name));
+      }
+      return s;
+    }
+    return User{UserId(sqlite3_last_insert_rowid(conn_.get())), name, role, now};
+  }
+
+  Result<std::optional<User>> FindUserByName(const std::string& name) override {
+    return FindUser(fmt::format("SELECT {} FROM users WHERE name = ?", kUserColumns), name);
+  }
+
+  Result<std::optional<User>> FindUserById(UserId id) override {
+    return FindUser(fmt::format("SELECT {} FROM users WHERE id = ?", kUserColumns), id.value);
+  }
+
+  Result<std::vector<User>> ListUsers() override {
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare(fmt::format("SELECT {} FROM users ORDER BY id", kUserColumns)));
+    std::vector<User> users;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      CORRAL_ASSIGN_OR_RETURN(User user, ReadUser(q));
+      users.push_back(std::move(user));
+    }
+    return users;
+  }
+
+  Status AddToken(UserId user, const std::string& token_hash, const std::string& label,
+                  TimePoint now) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q,
+        conn_.Prepare("INSERT INTO tokens (user_id, hash, label, created_at) VALUES (?, ?, ?, ?)"));
+    q.Bind(1, user.value).Bind(2, token_hash).Bind(3, label).Bind(4, ToMillis(now));
+    Status s = q.Run();
+    if (s.ok()) return s;
+    if (q.last_code() == SQLITE_CONSTRAINT_FOREIGNKEY) {
+      return NotFound(fmt::format("no user with id {}", user.value));
+    }
+    if (IsUniqueViolation(q.last_code())) {
+      return Status(StatusCode::kAlreadyExists, "a token with this hash already exists");
+    }
+    return s;
+  }
+
+  Result<std::optional<User>> FindUserByTokenHash(const std::string& token_hash) override {
+    return FindUser(
+        "SELECT u.id, u.name, u.role, u.created_at FROM tokens t JOIN users u ON u.id = t.user_id "
+        "WHERE t.hash = ?",
+        token_hash);
+  }
+
+  // ---- jobs ----
+
+  Status InsertJob(Job& job) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    // A job with labels is several rows: a savepoint keeps a failure from leaving half of it.
+    if (job.spec.labels.empty()) return InsertJobRows(job);
+    return InSavepoint([&] { return InsertJobRows(job); });
+  }
+
+  Status UpdateJob(const Job& job) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(auto q,
+                            conn_.Prepare("UPDATE jobs SET state = ?, reason = ?, ended_at = ?, "
+                                          "cancel_requested = ?, attempts = ? WHERE id = ?"));
+    q.Bind(1, JobStateName(job.state))
+        .Bind(2, job.reason)
+        .Bind(3, OptionalMillis(job.ended_at))
+        .Bind(4, int64_t{job.cancel_requested});
+    std::string attempts = EncodeAttempts(job.attempts);
+    if (attempts.empty()) {
+      q.BindNull(5);
+    } else {
+      q.Bind(5, attempts);
+    }
+    q.Bind(6, job.id.value);
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(conn_.get()) == 0) {
+      return NotFound(fmt::format("no job with id {}", job.id.value));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::optional<Job>> GetJob(JobId id) override {
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare(fmt::format("SELECT {} FROM jobs WHERE id = ?", kJobColumns)));
+    q.Bind(1, id.value);
+    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<Job>();
+    CORRAL_ASSIGN_OR_RETURN(Job job, ReadJob(q));
+    return std::optional<Job>(std::move(job));
+  }
+
+  Result<JobPage> ListJobs(const JobQuery& query) override {
+    if (query.limit < 1) return InvalidArgument("limit", "must be >= 1");
+    std::string sql = fmt::format("SELECT {} FROM jobs WHERE 1", kJobColumns);
+    std::vector<SqlValue> values;
+    if (query.owner) {
+      sql += " AND owner_id = ?";
+      values.emplace_back(query.owner->value);
+    }
+    if (!query.states.empty()) {
+      sql += " AND state IN (";
+      for (size_t i = 0; i < query.states.size(); ++i) {
+        sql += i == 0 ? "?" : ", ?";
+        values.emplace_back(std::string(JobStateName(query.states[i])));
+      }
+      sql += ")";
+    }
+    if (query.name) {
+      sql += " AND name = ?";
+      values.emplace_back(*query.name);
+    }
+    if (query.queue) {
+      sql += " AND queue = ?";
+      values.emplace_back(*query.queue);
+    }
+    for (const auto& [key, value] : query.labels) {
+      sql += " AND id IN (SELECT job_id FROM job_labels WHERE key = ? AND value = ?)";
+      values.emplace_back(key);
+      values.emplace_back(value);
+    }
+    if (query.after_id > 0) {
+      sql += " AND id < ?";
+      values.emplace_back(query.after_id);
+    }
+    sql += " ORDER BY id DESC LIMIT ?";
+    // One row more than asked says whether another page exists.
+    values.emplace_back(int64_t{query.limit} + 1);
+
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.PrepareDynamic(sql));
+    BindAll(q, values);
+    JobPage page;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      if (static_cast<int>(page.jobs.size()) == query.limit) {
+        page.next_cursor = page.jobs.back().id.value;
+        break;
+      }
+      CORRAL_ASSIGN_OR_RETURN(Job job, ReadJob(q));
+      page.jobs.push_back(std::move(job));
+    }
+    return page;
+  }
+
+  Result<std::vector<Job>> LoadActiveJobs() override {
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare(load_active_jobs_sql_));
+    std::vector<Job> jobs;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      CORRAL_ASSIGN_OR_RETURN(Job job, ReadJob(q));
+      jobs.push_back(std::move(job));
+    }
+    return jobs;
+  }
+
+  // ---- events ----
+
+  Result<int64_t> AppendEvent(const StoredEvent& event) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("INSERT INTO events (time, job_id, owner_id, type, message) "
+                              "VALUES (?, ?, ?, ?, ?)"));
+    q.Bind(1, ToMillis(event.time))
+        .Bind(2, event.job.value)
+        .Bind(3, event.owner.value)
+        .Bind(4, event.type)
+        .Bind(5, event.message);
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    return static_cast<int64_t>(sqlite3_last_insert_rowid(conn_.get()));
+  }
+
+  Result<std::vector<StoredEvent>> EventsAfter(int64_t seq, int limit) override {
+    if (limit < 1) return InvalidArgument("limit", "must be >= 1");
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("SELECT seq, time, job_id, owner_id, type, message FROM events "
+                              "WHERE seq > ? ORDER BY seq LIMIT ?"));
+    q.Bind(1, seq).Bind(2, limit);
+    std::vector<StoredEvent> events;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      events.push_back(StoredEvent{q.Int(0), FromMillis(q.Int(1)), JobId(q.Int(2)),
+                                   UserId(q.Int(3)), std::string(q.Text(4)),
+                                   std::string(q.Text(5))});
+    }
+    return events;
+  }
+
+  // ---- experiments, trials, metrics ----
+
+  Status InsertExperiment(Experiment& e) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("INSERT INTO experiments (owner_id, name, spec, state, "
+                              "sampler_state, created_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?)"));
+    q.Bind(1, e.owner.value)
+        .Bind(2, e.name)
+        .Bind(3, e.spec)
+        .Bind(4, e.state)
+        .Bind(5, e.sampler_state)
+        .Bind(6, ToMillis(e.created_at))
+        .Bind(7, OptionalMillis(e.ended_at));
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    e.id = ExperimentId(sqlite3_last_insert_rowid(conn_.get()));
+    return Status::Ok();
+  }
+
+  Status UpdateExperiment(const Experiment& e) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("UPDATE experiments SET state = ?, "
+                                                  "sampler_state = ?, ended_at = ? WHERE id = ?"));
+    q.Bind(1, e.state)
+        .Bind(2, e.sampler_state)
+        .Bind(3, OptionalMillis(e.ended_at))
+        .Bind(4, e.id.value);
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(conn_.get()) == 0) {
+      return NotFound(fmt::format("no experiment with id {}", e.id.value));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::optional<Experiment>> GetExperiment(ExperimentId id) override {
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q,
+        conn_.Prepare(fmt::format("SELECT {} FROM experiments WHERE id = ?", kExperimentColumns)));
+    q.Bind(1, id.value);
+    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<Experiment>();
+    return std::optional<Experiment>(ReadExperiment(q));
+  }
+
+  Result<ExperimentPage> ListExperiments(const ExperimentQuery& query) override {
+    if (query.limit < 1) return InvalidArgument("limit", "must be >= 1");
+    // Unset filters become conditions that always hold, so one cached statement serves all.
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare(fmt::format("SELECT {} FROM experiments WHERE (? OR owner_id = ?) "
+                                          "AND (? OR id < ?) ORDER BY id DESC LIMIT ?",
+                                          kExperimentColumns)));
+    q.Bind(1, int64_t{!query.owner.has_value()})
+        .Bind(2, query.owner ? query.owner->value : 0)
+        .Bind(3, int64_t{query.after_id <= 0})
+        .Bind(4, query.after_id)
+        .Bind(5, int64_t{query.limit} + 1);
+    ExperimentPage page;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      if (static_cast<int>(page.experiments.size()) == query.limit) {
+        page.next_cursor = page.experiments.back().id.value;
+        break;
+      }
+      page.experiments.push_back(ReadExperiment(q));
+    }
+    return page;
+  }
+
+  Result<std::vector<Experiment>> LoadActiveExperiments() override {
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q,
+        conn_.Prepare(fmt::format("SELECT {} FROM experiments WHERE ended_at IS NULL ORDER BY id",
+                                  kExperimentColumns)));
+    std::vector<Experiment> experiments;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      experiments.push_back(ReadExperiment(q));
+    }
+    return experiments;
+  }
+
+  Status UpsertTrial(const Trial& t) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare(
+                    "INSERT INTO trials (experiment_id, number, job_id, params, state, objective) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (experiment_id, number) DO UPDATE SET "
+                    "job_id = excluded.job_id, params = excluded.params, state = excluded.state, "
+                    "objective = excluded.objective"));
+    q.Bind(1, t.experiment.value).Bind(2, t.number);
+    if (t.job.valid()) {
+      q.Bind(3, t.job.value);
+    } else {
+      q.BindNull(3);
+    }
+    q.Bind(4, EncodeParams(t.params)).Bind(5, t.state).Bind(6, t.objective);
+    Status s = q.Run();
+    if (!s.ok() && q.last_code() == SQLITE_CONSTRAINT_FOREIGNKEY) {
+      return NotFound(fmt::format("no experiment with id {}", t.experiment.value));
+    }
+    return s;
+  }
+
+  Result<std::vector<Trial>> ListTrials(ExperimentId experiment) override {
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("SELECT number, job_id, params, state, objective FROM trials "
+                              "WHERE experiment_id = ? ORDER BY number"));
+    q.Bind(1, experiment.value);
+    std::vector<Trial> trials;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      Trial t;
+      t.experiment = experiment;
+      t.number = static_cast<int>(q.Int(0));
+      if (!q.IsNull(1)) t.job = JobId(q.Int(1));
+      CORRAL_ASSIGN_OR_RETURN(t.params, DecodeParams(q.Text(2)));
+      t.state = std::string(q.Text(3));
+      if (!q.IsNull(4)) t.objective = q.Double(4);
+      trials.push_back(std::move(t));
+    }
+    return trials;
+  }
+
+  Status AppendMetrics(std::span<const MetricPoint> points) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    if (points.empty()) return Status::Ok();
+    return InSavepoint([&]() -> Status {
+      for (const MetricPoint& p : points) {
+        CORRAL_ASSIGN_OR_RETURN(
+            auto q,
+            conn_.Prepare(
+                "INSERT INTO metrics (job_id, name, step, value, time) VALUES (?, ?, ?, ?, ?)"));
+        // SQLite would store NaN as NULL anyway; saying so keeps the round trip explicit.
+        q.Bind(1, p.job.value).Bind(2, p.name).Bind(3, p.step);
+        if (std::isnan(p.value)) {
+          q.BindNull(4);
+        } else {
+          q.Bind(4, p.value);
+        }
+        q.Bind(5, ToMillis(p.time));
+        CORRAL_RETURN_IF_ERROR(q.Run());
+      }
+      return Status::Ok();
+    });
+  }
+
+  Result<std::vector<MetricPoint>> ListMetrics(JobId job,
+                                               const std::optional<std::string>& name) override {
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("SELECT name, step, value, time FROM metrics WHERE job_id = ? "
+                              "AND (? OR name = ?) ORDER BY name, step, rowid"));
+    q.Bind(1, job.value).Bind(2, int64_t{!name.has_value()}).Bind(3, name.value_or(""));
+    std::vector<MetricPoint> points;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      MetricPoint p;
+      p.job = job;
+      p.name = std::string(q.Text(0));
+      p.step = q.Int(1);
+      p.value = q.IsNull(2) ? std::numeric_limits<double>::quiet_NaN() : q.Double(2);
+      p.time = FromMillis(q.Int(3));
+      points.push_back(std::move(p));
+    }
+    return points;
+  }
+
+  // ---- settings ----
+
+  Result<std::optional<std::string>> GetSetting(const std::string& key) override {
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("SELECT value FROM settings WHERE key = ?"));
+    q.Bind(1, key);
+    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<std::string>();
+    return std::optional<std::string>(std::string(q.Text(0)));
+  }
+
+  Status PutSetting(const std::string& key, const std::string& value) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("INSERT INTO settings (key, value) VALUES (?, ?) "
+                                                  "ON CONFLICT (key) DO UPDATE SET value = "
+                                                  "excluded.value"));
+    q.Bind(1, key).Bind(2, value);
+    return q.Run();
+  }
+
+  // ---- durability ----
+
+  Status Flush() override {
+    if (read_only_) return Status::Ok();
+    NoteLostTransaction();
+    if (!lost_.ok()) {
+      // Part of this group is gone already: drop the rest too, so that a failed Flush always
+      // means "nothing since the last good Flush was stored".
+      if (conn_.in_transaction()) (void)RunCached("ROLLBACK");
+      txn_open_ = false;
+      return std::exchange(lost_, Status::Ok());
+    }
+    if (!txn_open_) return Status::Ok();
+    Status committed = RunCached("COMMIT");
+    if (!committed.ok() && conn_.in_transaction()) (void)RunCached("ROLLBACK");
+    txn_open_ = false;
+    return committed;
+  }
+
+ private:
+  template <class Key>
+  Result<std::optional<User>> FindUser(const std::string& sql, const Key& key) {
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare(sql));
+    q.Bind(1, key);
+    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<User>();
+    CORRAL_ASSIGN_OR_RETURN(User user, ReadUser(q));
+    return std::optional<User>(std::move(user));
+  }
+
+  Status InsertJobRows(Job& job) {
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("INSERT INTO jobs (owner_id, owner_name, name, queue, state, reason, "
+                              "submitted_at, ended_at, cancel_requested, spec, attempts) "
+                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    q.Bind(1, job.owner.value)
+        .Bind(2, job.owner_name)
+        .Bind(3, job.spec.name)
+        .Bind(4, job.spec.queue)
+        .Bind(5, JobStateName(job.state))
+        .Bind(6, job.reason)
+        .Bind(7, ToMillis(job.submitted_at))
+        .Bind(8, OptionalMillis(job.ended_at))
+        .Bind(9, int64_t{job.cancel_requested})
+        .Bind(10, EncodeJobSpec(job.spec));
+    std::string attempts = EncodeAttempts(job.attempts);
+    if (attempts.empty()) {
+      q.BindNull(11);
+    } else {
+      q.Bind(11, attempts);
+    }
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    JobId id(sqlite3_last_insert_rowid(conn_.get()));
+    for (const auto& [key, value] : job.spec.labels) {
+      CORRAL_ASSIGN_OR_RETURN(
+          auto label,
+          conn_.Prepare("INSERT INTO job_labels (job_id, key, value) VALUES (?, ?, ?)"));
+      label.Bind(1, id.value).Bind(2, key).Bind(3, value);
+      CORRAL_RETURN_IF_ERROR(label.Run());
+    }
+    job.id = id;
+    return Status::Ok();
+  }
+
+  Status RunCached(const char* sql) {
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare(sql));
+    return q.Run();
+  }
+
+  // SQLite rolls a transaction back by itself after some errors (disk full, I/O error). Writes
+  // made in it are gone; remember that, so the next Flush reports it instead of acknowledging.
+  void NoteLostTransaction() {
+    if (txn_open_ && !conn_.in_transaction()) {
+      txn_open_ = false;
+      if (lost_.ok()) {
+        lost_ = Internal(
+            "sqlite: the open transaction was rolled back after an error; writes "
+            "since the last Flush were lost");
+      }
+    }
+  }
+
+  // Every write goes through here: it refuses writes on a read-only store and opens the group
+  // transaction that the next Flush commits.
+  Status BeginWrite() {
+    if (read_only_) return FailedPrecondition("store was opened read-only");
+    NoteLostTransaction();
+    if (txn_open_) return Status::Ok();
+    CORRAL_RETURN_IF_ERROR(RunCached("BEGIN IMMEDIATE"));
+    txn_open_ = true;
+    return Status::Ok();
+  }
+
+  template <class F>
+  Status InSavepoint(F&& body) {
+    CORRAL_RETURN_IF_ERROR(RunCached("SAVEPOINT write_op"));
+    Status s = body();
+    if (s.ok()) return RunCached("RELEASE write_op");
+    if (conn_.in_transaction()) {
+      (void)RunCached("ROLLBACK TO write_op");
+      (void)RunCached("RELEASE write_op");
+    }
+    return s;
+  }
+
+  Connection conn_;
+  bool read_only_;
+  bool txn_open_ = false;
+  Status lost_;
+  std::string load_active_jobs_sql_;
+};
+
+Status Configure(Connection& conn, std::initializer_list<const char*> pragmas) {
+  for (const char* pragma : pragmas) CORRAL_RETURN_IF_ERROR(conn.Exec(pragma));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  CORRAL_ASSIGN_OR_RETURN(
+      Connection conn,
+      Connection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX));
+  sqlite3_busy_timeout(conn.get(), kBusyTimeoutMs);
+  {
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn.Prepare("PRAGMA journal_mode = WAL"));
+    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+    std::string mode = row ? std::string(q.Text(0)) : "";
+    // An in-memory database reports "memory": it has nothing to be durable about.
+    if (mode != "wal" && mode != "memory") {
+      return Internal(
+          fmt::format("sqlite: {} could not switch to WAL mode (got \"{}\")", path, mode));
+    }
+  }
+  // synchronous = FULL: a commit is on disk (fsync of the WAL) before Flush returns.
+  CORRAL_RETURN_IF_ERROR(Configure(conn, {"PRAGMA synchronous = FULL", "PRAGMA foreign_keys = ON",
+                                          kCacheSize, kJournalSizeLimit}));
+  CORRAL_RETURN_IF_ERROR(Migrate(conn));
+  return std::unique_ptr<Store>(new SqliteStore(std::move(conn), /*read_only=*/false));
+}
+
+Result<std::unique_ptr<Store>> OpenSqliteStoreReadOnly(const std::string& path) {
+  CORRAL_ASSIGN_OR_RETURN(Connection conn,
+                          Connection::Open(path, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX));
+  sqlite3_busy_timeout(conn.get(), kBusyTimeoutMs);
+  CORRAL_RETURN_IF_ERROR(Configure(conn, {"PRAGMA query_only = ON", kCacheSize}));
+  CORRAL_ASSIGN_OR_RETURN(int version, SchemaVersion(conn));
+  if (version != LatestSchemaVersion()) {
+    return FailedPrecondition(fmt::format(
+        "{} has schema version {}, this build needs {}: open it read-write once to migrate", path,
+        version, LatestSchemaVersion()));
+  }
+  return std::unique_ptr<Store>(new SqliteStore(std::move(conn), /*read_only=*/true));
+}
+
+}  // namespace corral::store

@@ -2,19 +2,21 @@
 
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "common/result.h"
+#include "model/experiment.h"
 #include "model/job.h"
 #include "model/user.h"
 
 namespace corral::store {
 
 struct JobQuery {
-  std::optional<UserId> owner;          // only this user's jobs
-  std::vector<JobState> states;         // any of these; empty = all
-  std::optional<std::string> name;      // exact
+  std::optional<UserId> owner;                              // only this user's jobs
+  std::vector<JobState> states;                             // any of these; empty = all
+  std::optional<std::string> name;                          // exact
   std::vector<std::pair<std::string, std::string>> labels;  // all must match
   std::optional<std::string> queue;
   int64_t after_id = 0;  // paging cursor: ids strictly below this when > 0 (newest first)
@@ -31,12 +33,25 @@ struct StoredEvent {
   TimePoint time;
   JobId job;
   UserId owner;
-  std::string type;     // "submitted", "started", "exited", ...
+  std::string type;  // "submitted", "started", "exited", ...
   std::string message;
 };
 
+struct ExperimentQuery {
+  std::optional<UserId> owner;
+  int64_t after_id = 0;  // paging cursor, as in JobQuery (newest first)
+  int limit = 100;
+};
+
+struct ExperimentPage {
+  std::vector<Experiment> experiments;
+  int64_t next_cursor = 0;  // 0 = no more
+};
+
 // Durable state. Writes go into an open transaction that Flush() commits (group commit): the
-// caller acknowledges a request only after the Flush() that covers it returned ok.
+// caller acknowledges a request only after the Flush() that covers it returned ok. Reads through
+// the same instance already see unflushed writes; other connections do not. Destroying a store
+// discards what was not flushed, as a crash would.
 // Not thread-safe: one owner (the control thread) uses an instance.
 class Store {
  public:
@@ -64,6 +79,24 @@ class Store {
   virtual Result<int64_t> AppendEvent(const StoredEvent& event) = 0;
   virtual Result<std::vector<StoredEvent>> EventsAfter(int64_t seq, int limit) = 0;
 
+  // Experiments, their trials, and per-job metric series. InsertExperiment assigns
+  // experiment.id; UpdateExperiment rewrites the mutable part (state, sampler_state, ended_at).
+  virtual Status InsertExperiment(Experiment& experiment) = 0;
+  virtual Status UpdateExperiment(const Experiment& experiment) = 0;
+  virtual Result<std::optional<Experiment>> GetExperiment(ExperimentId id) = 0;
+  virtual Result<ExperimentPage> ListExperiments(const ExperimentQuery& query) = 0;
+  // Every experiment without ended_at, oldest first.
+  virtual Result<std::vector<Experiment>> LoadActiveExperiments() = 0;
+  // Inserts or replaces the trial (experiment, number). kNotFound for an unknown experiment.
+  virtual Status UpsertTrial(const Trial& trial) = 0;
+  // Trials of one experiment by number.
+  virtual Result<std::vector<Trial>> ListTrials(ExperimentId experiment) = 0;
+  // Appends all points or none. A NaN value round-trips as NaN.
+  virtual Status AppendMetrics(std::span<const MetricPoint> points) = 0;
+  // A job's points ordered by (name, step, insertion); only series `name` when given.
+  virtual Result<std::vector<MetricPoint>> ListMetrics(JobId job,
+                                                       const std::optional<std::string>& name) = 0;
+
   // Small key/value settings (schema version, queue config, ...).
   virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;
   virtual Status PutSetting(const std::string& key, const std::string& value) = 0;
@@ -72,7 +105,13 @@ class Store {
   virtual Status Flush() = 0;
 };
 
-// Opens (creating and migrating as needed) a SQLite database in WAL mode at `path`.
+// Opens (creating and migrating as needed) a SQLite database in WAL mode at `path`. ":memory:"
+// gives a private in-memory database (no WAL, nothing durable), handy for tests of other modules.
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+
+// Opens a second, read-only connection to a database that OpenSqliteStore already created and
+// migrated. It sees only flushed data and never blocks the writer (WAL). Each instance is still
+// single-owner: give every reader thread its own. Write methods return kFailedPrecondition.
+Result<std::unique_ptr<Store>> OpenSqliteStoreReadOnly(const std::string& path);
 
 }  // namespace corral::store

@@ -1,0 +1,151 @@
+#include "store/migrations.h"
+
+#include <fmt/core.h>
+
+#include <array>
+#include <string>
+
+namespace corral::store {
+namespace {
+
+// Times are Unix milliseconds (INTEGER). Job specs and attempt histories are JSON text written by
+// job_codec.cc; the columns beside them exist only to filter and order without decoding JSON.
+constexpr const char* kInitialSchema = R"sql(
+CREATE TABLE settings (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE users (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  name       TEXT NOT NULL UNIQUE,
+  role       TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE tokens (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  hash       TEXT NOT NULL UNIQUE,
+  label      TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX tokens_by_user ON tokens(user_id);
+
+-- owner_id has no foreign key on purpose: job history outlives accounts.
+CREATE TABLE jobs (
+  id               INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner_id         INTEGER NOT NULL,
+  owner_name       TEXT NOT NULL,
+  name             TEXT NOT NULL,
+  queue            TEXT NOT NULL,
+  state            TEXT NOT NULL,
+  reason           TEXT NOT NULL,
+  submitted_at     INTEGER NOT NULL,
+  ended_at         INTEGER,
+  cancel_requested INTEGER NOT NULL,
+  spec             TEXT NOT NULL,
+  attempts         TEXT
+);
+CREATE INDEX jobs_by_owner ON jobs(owner_id, id);
+CREATE INDEX jobs_by_state ON jobs(state, id);
+CREATE INDEX jobs_by_name ON jobs(name, id);
+CREATE INDEX jobs_by_queue ON jobs(queue, id);
+CREATE INDEX jobs_by_submitted ON jobs(submitted_at);
+
+CREATE TABLE job_labels (
+  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  key    TEXT NOT NULL,
+  value  TEXT NOT NULL,
+  PRIMARY KEY (job_id, key)
+) WITHOUT ROWID;
+CREATE INDEX job_labels_by_pair ON job_labels(key, value, job_id);
+
+CREATE TABLE events (
+  seq      INTEGER PRIMARY KEY AUTOINCREMENT,
+  time     INTEGER NOT NULL,
+  job_id   INTEGER NOT NULL,
+  owner_id INTEGER NOT NULL,
+  type     TEXT NOT NULL,
+  message  TEXT NOT NULL
+);
+)sql";
+
+// Trial parameters are JSON text written by experiment_codec.cc. A metric value is NULL when it
+// was NaN (SQLite stores NaN as NULL).
+constexpr const char* kExperiments = R"sql(
+CREATE TABLE experiments (
+  id            INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner_id      INTEGER NOT NULL,
+  name          TEXT NOT NULL,
+  spec          TEXT NOT NULL,
+  state         TEXT NOT NULL,
+  sampler_state TEXT NOT NULL,
+  created_at    INTEGER NOT NULL,
+  ended_at      INTEGER
+);
+CREATE INDEX experiments_by_owner ON experiments(owner_id, id);
+CREATE INDEX experiments_active ON experiments(id) WHERE ended_at IS NULL;
+
+CREATE TABLE trials (
+  experiment_id INTEGER NOT NULL REFERENCES experiments(id) ON DELETE CASCADE,
+  number        INTEGER NOT NULL,
+  job_id        INTEGER,
+  params        TEXT NOT NULL,
+  state         TEXT NOT NULL,
+  objective     REAL,
+  PRIMARY KEY (experiment_id, number)
+) WITHOUT ROWID;
+CREATE INDEX trials_by_job ON trials(job_id) WHERE job_id IS NOT NULL;
+
+CREATE TABLE metrics (
+  job_id INTEGER NOT NULL,
+  name   TEXT NOT NULL,
+  step   INTEGER NOT NULL,
+  value  REAL,
+  time   INTEGER NOT NULL
+);
+CREATE INDEX metrics_by_series ON metrics(job_id, name, step);
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations{{
+    {"users, tokens, jobs, labels, events, settings", kInitialSchema},
+    {"experiments, trials, metrics", kExperiments},
+}};
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+Result<int> SchemaVersion(sqlite::Connection& conn) {
+  CORRAL_ASSIGN_OR_RETURN(auto query, conn.Prepare("PRAGMA user_version"));
+  CORRAL_ASSIGN_OR_RETURN(bool row, query.Step());
+  if (!row) return Internal("sqlite: PRAGMA user_version returned no row");
+  return static_cast<int>(query.Int(0));
+}
+
+Status MigrateTo(sqlite::Connection& conn, int target) {
+  CORRAL_ASSIGN_OR_RETURN(int version, SchemaVersion(conn));
+  if (version > LatestSchemaVersion()) {
+    return FailedPrecondition(
+        fmt::format("database schema version {} is newer than this build supports ({})", version,
+                    LatestSchemaVersion()));
+  }
+  for (; version < target; ++version) {
+    const Migration& step = kMigrations[static_cast<size_t>(version)];
+    CORRAL_RETURN_IF_ERROR(conn.Exec("BEGIN IMMEDIATE"));
+    Status applied = conn.Exec(step.sql);
+    if (applied.ok()) {
+      applied = conn.Exec(fmt::format("PRAGMA user_version = {}", version + 1).c_str());
+    }
+    if (applied.ok()) applied = conn.Exec("COMMIT");
+    if (!applied.ok()) {
+      if (conn.in_transaction()) (void)conn.Exec("ROLLBACK");
+      return Status(applied.code(), fmt::format("migration to schema version {} ({}): {}",
+                                                version + 1, step.description, applied.message()));
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace corral::store
