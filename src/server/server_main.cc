@@ -1,2 +1,260 @@
 #include "server/server_main.h"
-namespace corral::server { int RunServer(int, char**) { return 2; } }
+
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "api/api_service.h"
+#include "api/event_hub.h"
+#include "api/tokens.h"
+#include "common/log.h"
+#include "exec/local/local_executor.h"
+#include "gpu/inventory.h"
+#include "jobs/job_controller.h"
+#include "sched/scheduler.h"
+#include "server/control_loop.h"
+#include "server/http_server.h"
+#include "store/store.h"
+
+namespace corral::server {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string DefaultDataDir() {
+  if (const char* env = std::getenv("CORRAL_DATA_DIR"); env && *env) return env;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+    return std::string(xdg) + "/corral";
+  const char* home = std::getenv("HOME");
+  if (!home || !*home) {
+    struct passwd* pw = getpwuid(getuid());
+    home = pw ? pw->pw_dir : "/tmp";
+  }
+  return std::string(home) + "/.local/share/corral";
+}
+
+// One server per data directory: a second one would run every job twice.
+Result<int> LockDataDir(const std::string& dir) {
+  std::string path = dir + "/server.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal("cannot open " + path + ": " + strerror(errno));
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return Status(StatusCode::kFailedPrecondition,
+                  "another corral server is using the data directory " + dir);
+  }
+  return fd;
+}
+
+Status WriteSecretFile(const std::string& path, const std::string& content) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Internal("cannot write " + path + ": " + strerror(errno));
+  bool ok = ::write(fd, content.data(), content.size()) == static_cast<ssize_t>(content.size());
+  ok = ok && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0)
+    return Internal("cannot write " + path + ": " + strerror(errno));
+  return Status::Ok();
+}
+
+// The first start creates the admin account; its token is shown once and only its hash is kept.
+Result<std::optional<std::string>> BootstrapAdmin(store::Store& store) {
+  CORRAL_ASSIGN_OR_RETURN(auto users, store.ListUsers());
+  if (!users.empty()) return std::optional<std::string>();
+  auto now = SystemClock().Now();
+  CORRAL_ASSIGN_OR_RETURN(User admin, store.CreateUser("admin", Role::kAdmin, now));
+  std::string token = api::NewToken();
+  CORRAL_RETURN_IF_ERROR(store.AddToken(admin.id, api::HashToken(token), "initial", now));
+  CORRAL_RETURN_IF_ERROR(store.Flush());
+  return std::optional<std::string>(token);
+}
+
+}  // namespace
+
+int RunServer(int argc, char** argv) {
+  CLI::App app{"Corral server: the GPU job queue, scheduler and executor", "corral server"};
+  std::string data_dir = DefaultDataDir();
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  int simulate_gpus = 0;
+  int simulate_nodes = 1;
+  std::string nodes_file;
+  std::string admin_token_file;
+  std::string log_level = "info";
+  double kill_grace_s = 10;
+  app.add_option("--data-dir", data_dir, "State directory (env CORRAL_DATA_DIR)")
+      ->capture_default_str();
+  app.add_option("--host", host, "Address to listen on")->capture_default_str();
+  app.add_option("--port", port, "Port to listen on (0: any free port)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  app.add_option("--simulate-gpus", simulate_gpus,
+                 "Expose N simulated GPUs per simulated node instead of this host's real ones")
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--simulate-nodes", simulate_nodes, "Number of simulated nodes")
+      ->check(CLI::Range(1, 10000))
+      ->capture_default_str();
+  app.add_option("--nodes-file", nodes_file,
+                 "YAML/JSON file listing simulated nodes: nodes: [{name, gpus, cpus, memory_mb}]");
+  app.add_option("--admin-token-file", admin_token_file,
+                 "On first start, also write the admin token to this file (mode 0600)");
+  app.add_option("--log-level", log_level, "debug, info, warn or error")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+  app.add_option("--kill-grace", kill_grace_s, "Seconds between SIGTERM and SIGKILL on cancel")
+      ->check(CLI::Range(0.0, 3600.0))
+      ->capture_default_str();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  log::SetLevel(log_level == "debug"   ? log::Level::kDebug
+                : log_level == "warn"  ? log::Level::kWarn
+                : log_level == "error" ? log::Level::kError
+                                       : log::Level::kInfo);
+
+  // Block the stop signals everywhere; one thread waits for them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::error_code ec;
+  fs::create_directories(data_dir, ec);
+  if (ec) {
+    fprintf(stderr, "corral server: cannot create data directory %s: %s\n", data_dir.c_str(),
+            ec.message().c_str());
+    return 1;
+  }
+  auto lock = LockDataDir(data_dir);
+  if (!lock.ok()) {
+    fprintf(stderr, "corral server: %s\n", lock.status().message().c_str());
+    return 1;
+  }
+
+  // Nodes: simulated ones when asked, else this host's real GPUs.
+  std::vector<gpu::NodeInventory> nodes;
+  if (!nodes_file.empty()) {
+    auto from_file = gpu::SimulatedNodesFromFile(nodes_file);
+    if (!from_file.ok()) {
+      fprintf(stderr, "corral server: --nodes-file: %s\n", from_file.status().ToString().c_str());
+      return 2;
+    }
+    nodes = std::move(*from_file);
+  } else if (simulate_gpus > 0) {
+    nodes = gpu::SimulatedNodes(simulate_nodes, simulate_gpus);
+  } else {
+    auto local = gpu::DiscoverLocalNode();
+    if (!local.ok()) {
+      fprintf(stderr, "corral server: GPU discovery: %s\n", local.status().ToString().c_str());
+      return 1;
+    }
+    nodes.push_back(std::move(*local));
+  }
+  int total_gpus = 0;
+  for (auto& n : nodes) total_gpus += static_cast<int>(n.gpus.size());
+  for (auto& n : nodes) {
+    log::Info("node {}: {} GPUs{}", n.name, n.gpus.size(), n.simulated ? " (SIMULATED)" : "");
+  }
+  if (total_gpus == 0) log::Warn("no GPUs: only jobs asking for 0 GPUs can run");
+
+  auto store = store::OpenSqliteStore(data_dir + "/corral.db");
+  if (!store.ok()) {
+    fprintf(stderr, "corral server: opening the store: %s\n", store.status().ToString().c_str());
+    return 1;
+  }
+  auto admin_token = BootstrapAdmin(**store);
+  if (!admin_token.ok()) {
+    fprintf(stderr, "corral server: creating the admin: %s\n",
+            admin_token.status().ToString().c_str());
+    return 1;
+  }
+  if (*admin_token) {
+    printf("Created user 'admin'. Its API token is shown only this once:\n  %s\n",
+           admin_token->value().c_str());
+    if (!admin_token_file.empty()) {
+      Status s = WriteSecretFile(admin_token_file, **admin_token + "\n");
+      if (!s.ok()) fprintf(stderr, "corral server: %s\n", s.ToString().c_str());
+    }
+    fflush(stdout);
+  }
+
+  SystemClock clock;
+  exec::LocalExecutorOptions eopts;
+  eopts.root_dir = data_dir;
+  auto executor = std::make_unique<exec::LocalExecutor>(eopts);
+  jobs::ControllerOptions copts;
+  copts.default_kill_grace = Duration(static_cast<int64_t>(kill_grace_s * 1000));
+  jobs::JobController controller(**store, *executor, sched::MakeDefaultScheduler(), nodes, clock,
+                                 copts);
+  ControlLoop control(**store);
+  control.SetController(&controller);
+  api::EventHub hub;
+  controller.SetEventListener([&hub](const store::StoredEvent& e) { hub.Publish(e); });
+  executor->SetEventSink([&control, &controller](exec::ExecEvent ev) {
+    control.Post([&controller, ev = std::move(ev)] { controller.OnExecEvent(ev); });
+  });
+  if (Status s = controller.Recover(); !s.ok()) {
+    fprintf(stderr, "corral server: recovering jobs: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  if (Status s = (*store)->Flush(); !s.ok()) {
+    fprintf(stderr, "corral server: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  control.Start();
+
+  api::ApiService service(control, controller, **store, hub);
+  HttpServerOptions hopts;
+  hopts.host = host;
+  hopts.port = static_cast<uint16_t>(port);
+  hopts.max_body_bytes = service.limits().max_body_bytes;
+  auto http =
+      StartHttpServer(hopts, [&service](const api::HttpRequest& r) { return service.Handle(r); });
+  if (!http.ok()) {
+    fprintf(stderr, "corral server: %s\n", http.status().message().c_str());
+    control.Stop();
+    return 1;
+  }
+  std::string url = "http://" + host + ":" + std::to_string((*http)->port());
+  {
+    std::ofstream info(data_dir + "/server.json");
+    info << "{\"url\": \"" << url << "\", \"pid\": " << getpid() << "}\n";
+  }
+  printf("corral server listening on %s (data in %s; %d GPUs%s)\n", url.c_str(), data_dir.c_str(),
+         total_gpus, (!nodes.empty() && nodes[0].simulated) ? ", simulated" : "");
+  fflush(stdout);
+
+  std::thread signals([&] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    log::Info("signal {}: shutting down (running jobs keep running and are re-adopted on restart)",
+              sig);
+    (*http)->Stop();
+  });
+  (*http)->Run();
+  hub.Close();
+  control.Stop();
+  executor->Shutdown();
+  if (signals.joinable()) {
+    pthread_kill(signals.native_handle(), SIGTERM);
+    signals.join();
+  }
+  unlink((data_dir + "/server.json").c_str());
+  log::Info("stopped");
+  return 0;
+}
+
+}  // namespace corral::server

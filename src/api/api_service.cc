@@ -1,0 +1,442 @@
+#include "api/api_service.h"
+
+#include <nlohmann/json.hpp>
+
+#include <charconv>
+#include <fstream>
+#include <regex>
+#include <thread>
+
+#include "api/error_response.h"
+#include "api/job_json.h"
+#include "api/json_reader.h"
+#include "api/openapi.h"
+#include "api/tokens.h"
+
+namespace corral::api {
+namespace {
+
+using nlohmann::json;
+
+HttpResponse JsonResponse(int status, const json& body) {
+  HttpResponse r;
+  r.status = status;
+  r.body = body.dump();
+  return r;
+}
+
+std::optional<int64_t> ParseInt(const std::string& s) {
+  int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+  return v;
+}
+
+std::vector<std::string> Split(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(sep, start);
+    if (end == std::string::npos) end = s.size();
+    out.push_back(s.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+std::string SseEvent(const std::string& event, const std::string& data, int64_t id = 0) {
+  std::string out;
+  if (id > 0) out += "id: " + std::to_string(id) + "\n";
+  out += "event: " + event + "\n";
+  for (auto& line : Split(data, '\n')) out += "data: " + line + "\n";
+  out += "\n";
+  return out;
+}
+
+json EventToJson(const store::StoredEvent& e) {
+  return {{"seq", e.seq},
+          {"time", FormatRfc3339(e.time)},
+          {"job", e.job.value},
+          {"type", e.type},
+          {"message", e.message}};
+}
+
+std::string_view RoleName(Role r) { return r == Role::kAdmin ? "admin" : "user"; }
+
+}  // namespace
+
+ApiService::ApiService(ControlPort& control, jobs::JobController& jobs, store::Store& store,
+                       EventHub& hub, ApiLimits limits)
+    : control_(control), jobs_(jobs), store_(store), hub_(hub), limits_(limits) {}
+
+Result<jobs::Caller> ApiService::Authenticate(const HttpRequest& request) {
+  std::string auth = request.Header("authorization");
+  const std::string prefix = "Bearer ";
+  if (auth.size() <= prefix.size() || auth.compare(0, prefix.size(), prefix) != 0)
+    return Status(StatusCode::kUnauthenticated,
+                  "missing bearer token (Authorization: Bearer <token>)");
+  std::string hash = HashToken(auth.substr(prefix.size()));
+  {
+    std::lock_guard lock(auth_mu_);
+    auto it = auth_cache_.find(hash);
+    if (it != auth_cache_.end()) return it->second;
+  }
+  auto user = CallOnControl(control_, [&] { return store_.FindUserByTokenHash(hash); });
+  if (!user.ok()) return user.status();
+  if (!*user) return Status(StatusCode::kUnauthenticated, "invalid token");
+  jobs::Caller caller{(*user)->id, (*user)->name, (*user)->role};
+  std::lock_guard lock(auth_mu_);
+  auth_cache_[hash] = caller;
+  return caller;
+}
+
+HttpResponse ApiService::Handle(const HttpRequest& request) {
+  const std::string& path = request.path;
+  if (path == "/healthz") return JsonResponse(200, {{"status", "ok"}});
+  if (path == "/api/v1/openapi.json" && request.method == "GET") {
+    HttpResponse r;
+    r.body = OpenApiDocument();
+    return r;
+  }
+  const std::string base = "/api/v1/";
+  if (path.compare(0, base.size(), base) != 0)
+    return ErrorResponse(NotFound("no route for " + path));
+
+  auto caller = Authenticate(request);
+  if (!caller.ok()) return ErrorResponse(caller.status());
+
+  std::vector<std::string> parts = Split(path.substr(base.size()), '/');
+  if (!parts.empty() && parts.back().empty()) parts.pop_back();
+  const std::string& m = request.method;
+  auto method_not_allowed = [&] {
+    return ErrorResponse(Status(StatusCode::kInvalidArgument,
+                                "method " + m + " is not allowed on " + path, "method"));
+  };
+  if (parts.empty()) return ErrorResponse(NotFound("no route for " + path));
+
+  if (parts[0] == "jobs") {
+    if (parts.size() == 1) {
+      if (m == "POST") return SubmitJob(*caller, request);
+      if (m == "GET") return ListJobs(*caller, request);
+      return method_not_allowed();
+    }
+    auto id = ParseInt(parts[1]);
+    if (!id || *id <= 0) return ErrorResponse(NotFound("job '" + parts[1] + "' not found"));
+    JobId job(*id);
+    if (parts.size() == 2) {
+      if (m == "GET") return GetJob(*caller, job);
+      return method_not_allowed();
+    }
+    if (parts.size() == 3 && parts[2] == "cancel") {
+      if (m == "POST") return CancelJob(*caller, job);
+      return method_not_allowed();
+    }
+    if (parts.size() == 3 && parts[2] == "logs") {
+      if (m == "GET") return Logs(*caller, job, request);
+      return method_not_allowed();
+    }
+  } else if (parts.size() == 1 && parts[0] == "events") {
+    if (m == "GET") return Events(*caller, request);
+    return method_not_allowed();
+  } else if (parts.size() == 1 && parts[0] == "nodes") {
+    if (m == "GET") return Nodes(*caller);
+    return method_not_allowed();
+  } else if (parts.size() == 1 && parts[0] == "whoami") {
+    if (m == "GET")
+      return JsonResponse(200, {{"name", caller->name}, {"role", RoleName(caller->role)}});
+    return method_not_allowed();
+  } else if (parts.size() == 1 && parts[0] == "users") {
+    if (m == "POST") return CreateUser(*caller, request);
+    if (m == "GET") return ListUsers(*caller);
+    return method_not_allowed();
+  } else if (parts.size() == 1 && parts[0] == "tokens") {
+    if (m == "POST") return CreateToken(*caller);
+    return method_not_allowed();
+  }
+  return ErrorResponse(NotFound("no route for " + path));
+}
+
+HttpResponse ApiService::SubmitJob(const jobs::Caller& caller, const HttpRequest& request) {
+  auto body = ParseBody(request.body, request.Header("content-type"));
+  if (!body.ok()) return ErrorResponse(body.status());
+  auto spec = ParseJobSpec(*body);
+  if (!spec.ok()) return ErrorResponse(spec.status());
+  auto job = CallDurable(control_, [&] { return jobs_.Submit(caller, std::move(*spec)); });
+  if (!job.ok()) return ErrorResponse(job.status());
+  HttpResponse r = JsonResponse(201, JobToJson(*job));
+  r.headers.push_back({"Location", "/api/v1/jobs/" + std::to_string(job->id.value)});
+  return r;
+}
+
+HttpResponse ApiService::ListJobs(const jobs::Caller& caller, const HttpRequest& request) {
+  store::JobQuery q;
+  for (auto& [key, value] : request.query) {
+    if (key == "state") {
+      for (auto& s : Split(value, ',')) {
+        auto st = ParseJobState(s);
+        if (!st) return ErrorResponse(InvalidArgument("state", "unknown job state '" + s + "'"));
+        q.states.push_back(*st);
+      }
+    } else if (key == "owner") {
+      auto user = CallOnControl(control_, [&] { return store_.FindUserByName(value); });
+      if (!user.ok()) return ErrorResponse(user.status());
+      if (!*user) return ErrorResponse(InvalidArgument("owner", "no user named '" + value + "'"));
+      q.owner = (*user)->id;
+    } else if (key == "name") {
+      q.name = value;
+    } else if (key == "queue") {
+      q.queue = value;
+    } else if (key == "label") {
+      size_t eq = value.find('=');
+      if (eq == std::string::npos || eq == 0)
+        return ErrorResponse(InvalidArgument("label", "must be key=value"));
+      q.labels.push_back({value.substr(0, eq), value.substr(eq + 1)});
+    } else if (key == "limit") {
+      auto v = ParseInt(value);
+      if (!v || *v < 1 || *v > 1000)
+        return ErrorResponse(InvalidArgument("limit", "must be an integer from 1 to 1000"));
+      q.limit = static_cast<int>(*v);
+    } else if (key == "cursor") {
+      auto v = ParseInt(value);
+      if (!v || *v < 0) return ErrorResponse(InvalidArgument("cursor", "invalid cursor"));
+      q.after_id = *v;
+    } else {
+      return ErrorResponse(InvalidArgument(key, "unknown query parameter"));
+    }
+  }
+  auto page = CallOnControl(control_, [&] { return jobs_.List(caller, q); });
+  if (!page.ok()) return ErrorResponse(page.status());
+  json jobs = json::array();
+  for (auto& j : page->jobs) jobs.push_back(JobToJson(j));
+  return JsonResponse(
+      200,
+      {{"jobs", std::move(jobs)},
+       {"next_cursor", page->next_cursor > 0 ? json(std::to_string(page->next_cursor)) : json()}});
+}
+
+HttpResponse ApiService::GetJob(const jobs::Caller& caller, JobId id) {
+  auto job = CallOnControl(control_, [&] { return jobs_.Get(caller, id); });
+  if (!job.ok()) return ErrorResponse(job.status());
+  return JsonResponse(200, JobToJson(*job));
+}
+
+HttpResponse ApiService::CancelJob(const jobs::Caller& caller, JobId id) {
+  auto job = CallDurable(control_, [&] { return jobs_.Cancel(caller, id); });
+  if (!job.ok()) return ErrorResponse(job.status());
+  return JsonResponse(200, JobToJson(*job));
+}
+
+HttpResponse ApiService::Logs(const jobs::Caller& caller, JobId id, const HttpRequest& request) {
+  std::optional<int> attempt;
+  int replica = 0;
+  bool follow = false;
+  for (auto& [key, value] : request.query) {
+    if (key == "attempt") {
+      auto v = ParseInt(value);
+      if (!v || *v < 1)
+        return ErrorResponse(InvalidArgument("attempt", "must be a positive integer"));
+      attempt = static_cast<int>(*v);
+    } else if (key == "replica") {
+      auto v = ParseInt(value);
+      if (!v || *v < 0) return ErrorResponse(InvalidArgument("replica", "must be an integer >= 0"));
+      replica = static_cast<int>(*v);
+    } else if (key == "follow") {
+      if (value == "true" || value == "1") {
+        follow = true;
+      } else if (value != "false" && value != "0") {
+        return ErrorResponse(InvalidArgument("follow", "must be true or false"));
+      }
+    } else {
+      return ErrorResponse(InvalidArgument(key, "unknown query parameter"));
+    }
+  }
+  auto path = CallOnControl(control_, [&] { return jobs_.LogPath(caller, id, attempt, replica); });
+  if (!path.ok()) return ErrorResponse(path.status());
+  if (!follow) {
+    HttpResponse r;
+    r.content_type = "text/plain; charset=utf-8";
+    if (!path->empty()) {
+      std::ifstream in(*path, std::ios::binary);
+      r.body.assign(std::istreambuf_iterator<char>(in), {});
+    }
+    return r;
+  }
+  HttpResponse r;
+  r.content_type = "text/event-stream";
+  r.headers.push_back({"Cache-Control", "no-cache"});
+  r.stream = [this, caller, id, attempt, replica, initial = *path](StreamSink& sink) {
+    std::string log_path = initial;
+    std::streamoff offset = 0;
+    std::string partial;
+    auto pump = [&]() -> bool {
+      if (log_path.empty()) return true;
+      std::ifstream in(log_path, std::ios::binary);
+      if (!in) return true;
+      in.seekg(offset);
+      std::string chunk((std::istreambuf_iterator<char>(in)), {});
+      offset += static_cast<std::streamoff>(chunk.size());
+      partial += chunk;
+      std::string out;
+      size_t start = 0, nl;
+      while ((nl = partial.find('\n', start)) != std::string::npos) {
+        out += SseEvent("log", partial.substr(start, nl - start));
+        start = nl + 1;
+      }
+      partial.erase(0, start);
+      return out.empty() || sink.Write(out);
+    };
+    int64_t seen = hub_.last_seq();
+    auto last_keepalive = std::chrono::steady_clock::now();
+    while (!hub_.closed()) {
+      if (!pump()) return;
+      auto job = CallOnControl(control_, [&] { return jobs_.Get(caller, id); });
+      if (!job.ok()) return;
+      if (log_path.empty() && !job->attempts.empty()) {
+        auto p =
+            CallOnControl(control_, [&] { return jobs_.LogPath(caller, id, attempt, replica); });
+        if (p.ok()) log_path = *p;
+      }
+      if (IsTerminal(job->state)) {
+        if (log_path.empty() && !job->attempts.empty()) {
+          auto p =
+              CallOnControl(control_, [&] { return jobs_.LogPath(caller, id, attempt, replica); });
+          if (p.ok()) log_path = *p;
+        }
+        if (!pump()) return;
+        if (!partial.empty()) sink.Write(SseEvent("log", partial));
+        json end = {{"state", JobStateName(job->state)},
+                    {"exit_code", job->attempts.empty() || !job->attempts.back().exit_code
+                                      ? json()
+                                      : json(*job->attempts.back().exit_code)},
+                    {"reason", job->reason}};
+        sink.Write(SseEvent("end", end.dump()));
+        return;
+      }
+      bool complete = true;
+      auto news = hub_.After(seen, std::chrono::milliseconds(100), &complete);
+      if (!news.empty()) seen = news.back().seq;
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_keepalive > std::chrono::seconds(15)) {
+        if (!sink.Write(": keep-alive\n\n")) return;
+        last_keepalive = now;
+      }
+    }
+  };
+  return r;
+}
+
+HttpResponse ApiService::Events(const jobs::Caller& caller, const HttpRequest& request) {
+  int64_t since = -1;
+  if (auto* s = request.Query("since")) {
+    auto v = ParseInt(*s);
+    if (!v || *v < 0) return ErrorResponse(InvalidArgument("since", "must be an integer >= 0"));
+    since = *v;
+  }
+  if (since < 0) since = hub_.last_seq();
+  HttpResponse r;
+  r.content_type = "text/event-stream";
+  r.headers.push_back({"Cache-Control", "no-cache"});
+  r.stream = [this, caller, since](StreamSink& sink) {
+    int64_t seen = since;
+    auto visible = [&](const store::StoredEvent& e) {
+      return caller.is_admin() || e.owner == caller.id;
+    };
+    // Catch up from the store first: the hub keeps only recent events.
+    for (;;) {
+      auto batch = CallOnControl(control_, [&] { return store_.EventsAfter(seen, 500); });
+      if (!batch.ok() || batch->empty()) break;
+      std::string out;
+      for (auto& e : *batch) {
+        seen = e.seq;
+        if (visible(e)) out += SseEvent("job", EventToJson(e).dump(), e.seq);
+      }
+      if (!out.empty() && !sink.Write(out)) return;
+    }
+    if (!sink.Write(": connected\n\n")) return;
+    auto last_write = std::chrono::steady_clock::now();
+    while (!hub_.closed()) {
+      bool complete = true;
+      auto news = hub_.After(seen, std::chrono::milliseconds(1000), &complete);
+      std::string out;
+      for (auto& e : news) {
+        if (e.seq <= seen) continue;
+        seen = e.seq;
+        if (visible(e)) out += SseEvent("job", EventToJson(e).dump(), e.seq);
+      }
+      auto now = std::chrono::steady_clock::now();
+      if (out.empty() && now - last_write > std::chrono::seconds(15)) out = ": keep-alive\n\n";
+      if (!out.empty()) {
+        if (!sink.Write(out)) return;
+        last_write = now;
+      }
+    }
+  };
+  return r;
+}
+
+HttpResponse ApiService::Nodes(const jobs::Caller& caller) {
+  auto nodes = CallOnControl(control_, [&] { return jobs_.Nodes(); });
+  return JsonResponse(200, NodesToJson(nodes));
+}
+
+HttpResponse ApiService::CreateUser(const jobs::Caller& caller, const HttpRequest& request) {
+  if (!caller.is_admin())
+    return ErrorResponse(Status(StatusCode::kPermissionDenied, "only admins may create users"));
+  auto body = ParseBody(request.body, request.Header("content-type"));
+  if (!body.ok()) return ErrorResponse(body.status());
+  JsonObjectReader r(*body, "");
+  if (Status s = r.Check({"name", "role"}); !s.ok()) return ErrorResponse(s);
+  auto name = r.String("name");
+  if (!name.ok()) return ErrorResponse(name.status());
+  if (!*name) return ErrorResponse(InvalidArgument("name", "is required"));
+  static const std::regex re("^[a-z_][a-z0-9_.-]{0,63}$");
+  if (!std::regex_match(**name, re))
+    return ErrorResponse(InvalidArgument(
+        "name", "must be 1-64 lower-case letters, digits, '_', '.', '-' starting with a letter"));
+  auto role_name = r.String("role");
+  if (!role_name.ok()) return ErrorResponse(role_name.status());
+  Role role = Role::kUser;
+  if (*role_name) {
+    if (**role_name == "admin") {
+      role = Role::kAdmin;
+    } else if (**role_name != "user") {
+      return ErrorResponse(InvalidArgument("role", "must be user or admin"));
+    }
+  }
+  std::string token = NewToken();
+  std::string hash = HashToken(token);
+  auto user = CallDurable(control_, [&]() -> Result<User> {
+    CORRAL_ASSIGN_OR_RETURN(User u, store_.CreateUser(**name, role, SystemClock().Now()));
+    CORRAL_RETURN_IF_ERROR(store_.AddToken(u.id, hash, "initial", SystemClock().Now()));
+    return u;
+  });
+  if (!user.ok()) return ErrorResponse(user.status());
+  return JsonResponse(
+      201, {{"user", {{"name", user->name}, {"role", RoleName(user->role)}}}, {"token", token}});
+}
+
+HttpResponse ApiService::ListUsers(const jobs::Caller& caller) {
+  if (!caller.is_admin())
+    return ErrorResponse(Status(StatusCode::kPermissionDenied, "only admins may list users"));
+  auto users = CallOnControl(control_, [&] { return store_.ListUsers(); });
+  if (!users.ok()) return ErrorResponse(users.status());
+  json arr = json::array();
+  for (auto& u : *users)
+    arr.push_back({{"name", u.name},
+                   {"role", RoleName(u.role)},
+                   {"created_at", FormatRfc3339(u.created_at)}});
+  return JsonResponse(200, {{"users", std::move(arr)}});
+}
+
+HttpResponse ApiService::CreateToken(const jobs::Caller& caller) {
+  std::string token = NewToken();
+  std::string hash = HashToken(token);
+  auto s = CallDurable(control_, [&]() -> Result<int> {
+    CORRAL_RETURN_IF_ERROR(store_.AddToken(caller.id, hash, "api", SystemClock().Now()));
+    return 0;
+  });
+  if (!s.ok()) return ErrorResponse(s.status());
+  return JsonResponse(201, {{"token", token}});
+}
+
+}  // namespace corral::api

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "api/control_port.h"
+#include "api/event_hub.h"
+#include "api/http_types.h"
+#include "jobs/job_controller.h"
+#include "store/store.h"
+
+namespace corral::api {
+
+struct ApiLimits {
+  size_t max_body_bytes = 1 << 20;
+};
+
+// Routes /api/v1 requests: authenticates, validates, and hands typed commands to the control
+// thread. Safe to call from many request threads at once.
+class ApiService {
+ public:
+  ApiService(ControlPort& control, jobs::JobController& jobs, store::Store& store, EventHub& hub,
+             ApiLimits limits = {});
+
+  HttpResponse Handle(const HttpRequest& request);
+  const ApiLimits& limits() const { return limits_; }
+
+ private:
+  Result<jobs::Caller> Authenticate(const HttpRequest& request);
+
+  HttpResponse SubmitJob(const jobs::Caller& caller, const HttpRequest& request);
+  HttpResponse ListJobs(const jobs::Caller& caller, const HttpRequest& request);
+  HttpResponse GetJob(const jobs::Caller& caller, JobId id);
+  HttpResponse CancelJob(const jobs::Caller& caller, JobId id);
+  HttpResponse Logs(const jobs::Caller& caller, JobId id, const HttpRequest& request);
+  HttpResponse Events(const jobs::Caller& caller, const HttpRequest& request);
+  HttpResponse Nodes(const jobs::Caller& caller);
+  HttpResponse CreateUser(const jobs::Caller& caller, const HttpRequest& request);
+  HttpResponse ListUsers(const jobs::Caller& caller);
+  HttpResponse CreateToken(const jobs::Caller& caller);
+
+  ControlPort& control_;
+  jobs::JobController& jobs_;
+  store::Store& store_;
+  EventHub& hub_;
+  ApiLimits limits_;
+
+  std::mutex auth_mu_;
+  std::unordered_map<std::string, jobs::Caller> auth_cache_;  // token hash -> caller
+};
+
+}  // namespace corral::api

@@ -1,0 +1,58 @@
+#pragma once
+
+#include <functional>
+#include <future>
+#include <type_traits>
+
+#include "common/status.h"
+
+namespace corral::api {
+
+// The door to the control thread, which alone owns jobs, the scheduler and the store. Request
+// threads hand it work and wait for the answer.
+class ControlPort {
+ public:
+  virtual ~ControlPort() = default;
+  // Runs fn on the control thread.
+  virtual void Post(std::function<void()> fn) = 0;
+  // Called on the control thread: runs fn (still on the control thread) once everything written
+  // to the store so far is durable, with the commit's status. Many calls share one commit.
+  virtual void AfterCommit(std::function<void(Status)> fn) = 0;
+};
+
+// Runs f on the control thread and waits for its result.
+template <class F>
+auto CallOnControl(ControlPort& port, F f) -> std::invoke_result_t<F> {
+  using R = std::invoke_result_t<F>;
+  std::promise<R> promise;
+  auto future = promise.get_future();
+  port.Post([&] { promise.set_value(f()); });
+  return future.get();
+}
+
+// Runs f on the control thread and waits until what it wrote is durable. f returns a Result-like
+// value; when the commit fails, its Status replaces that value.
+template <class F>
+auto CallDurable(ControlPort& port, F f) -> std::invoke_result_t<F> {
+  using R = std::invoke_result_t<F>;
+  std::promise<R> promise;
+  auto future = promise.get_future();
+  port.Post([&] {
+    R r = f();
+    if (!r.ok()) {
+      promise.set_value(std::move(r));
+      return;
+    }
+    auto holder = std::make_shared<R>(std::move(r));
+    port.AfterCommit([&promise, holder](Status commit) {
+      if (commit.ok()) {
+        promise.set_value(std::move(*holder));
+      } else {
+        promise.set_value(R(commit));
+      }
+    });
+  });
+  return future.get();
+}
+
+}  // namespace corral::api

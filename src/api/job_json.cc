@@ -1,0 +1,248 @@
+#include "api/job_json.h"
+
+#include <regex>
+
+#include "api/json_reader.h"
+
+namespace corral::api {
+namespace {
+
+using nlohmann::json;
+
+constexpr int kMaxReplicas = 1024;
+constexpr int kMaxGpusPerReplica = 64;
+constexpr int kMaxCpusPerReplica = 4096;
+constexpr int64_t kMaxMemoryMb = int64_t{64} << 20;  // 64 TiB
+constexpr int64_t kMaxTimeLimitS = int64_t{366} * 24 * 3600;
+constexpr size_t kMaxArgs = 4096;
+constexpr size_t kMaxStringBytes = 64 * 1024;
+
+bool ValidName(const std::string& s) {
+  static const std::regex re("^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$");
+  return std::regex_match(s, re);
+}
+bool ValidEnvKey(const std::string& s) {
+  static const std::regex re("^[A-Za-z_][A-Za-z0-9_]{0,255}$");
+  return std::regex_match(s, re);
+}
+
+Status ReadStringMap(const JsonObjectReader& r, const std::string& key,
+                     std::map<std::string, std::string>& out, bool env_keys) {
+  if (!r.Has(key)) return Status::Ok();
+  const json& v = r.At(key);
+  std::string path = r.PathOf(key);
+  if (!v.is_object())
+    return InvalidArgument(path,
+                           std::string("must be an object of strings, got ") + JsonTypeName(v));
+  for (auto& [k, val] : v.items()) {
+    std::string p = path + "." + k;
+    if (env_keys && !ValidEnvKey(k))
+      return InvalidArgument(p, "is not a valid environment variable name");
+    if (!env_keys && (k.empty() || k.size() > 253)) return InvalidArgument(p, "invalid label key");
+    if (!val.is_string())
+      return InvalidArgument(p, std::string("must be a string, got ") + JsonTypeName(val));
+    if (val.get_ref<const std::string&>().size() > kMaxStringBytes)
+      return InvalidArgument(p, "is longer than 64 KiB");
+    out[k] = val.get<std::string>();
+  }
+  return Status::Ok();
+}
+
+json OptTime(const std::optional<TimePoint>& t) { return t ? json(FormatRfc3339(*t)) : json(); }
+json OptInt(const std::optional<int>& v) { return v ? json(*v) : json(); }
+
+std::string_view ReplicaStateName(ReplicaState s) {
+  switch (s) {
+    case ReplicaState::kStarting:
+      return "starting";
+    case ReplicaState::kRunning:
+      return "running";
+    case ReplicaState::kExited:
+      return "exited";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+Result<JobSpec> ParseJobSpec(const json& body) {
+  JsonObjectReader r(body, "");
+  CORRAL_RETURN_IF_ERROR(
+      r.Check({"name", "command", "script", "replicas", "resources", "env", "workdir", "priority",
+               "queue", "time_limit_s", "retry", "labels", "preemptible"}));
+  JobSpec spec;
+  CORRAL_ASSIGN_OR_RETURN(auto name, r.String("name"));
+  if (name) {
+    if (!ValidName(*name))
+      return InvalidArgument("name", "must be 1-253 characters of letters, digits, '.', '_', '-'");
+    spec.name = *name;
+  }
+  if (r.Has("command")) {
+    const json& c = r.At("command");
+    if (!c.is_array())
+      return InvalidArgument("command",
+                             std::string("must be an array of strings, got ") + JsonTypeName(c));
+    if (c.empty()) return InvalidArgument("command", "must not be empty");
+    if (c.size() > kMaxArgs) return InvalidArgument("command", "has too many arguments");
+    for (size_t i = 0; i < c.size(); ++i) {
+      std::string p = "command[" + std::to_string(i) + "]";
+      if (!c[i].is_string())
+        return InvalidArgument(p, std::string("must be a string, got ") + JsonTypeName(c[i]));
+      if (c[i].get_ref<const std::string&>().size() > kMaxStringBytes)
+        return InvalidArgument(p, "is longer than 64 KiB");
+      spec.command.push_back(c[i].get<std::string>());
+    }
+    if (spec.command[0].empty()) return InvalidArgument("command[0]", "must not be empty");
+  }
+  CORRAL_ASSIGN_OR_RETURN(auto script, r.String("script"));
+  if (script) {
+    if (script->empty()) return InvalidArgument("script", "must not be empty");
+    if (script->size() > 1024 * 1024) return InvalidArgument("script", "is longer than 1 MiB");
+    spec.script = *script;
+  }
+  if (spec.command.empty() && spec.script.empty())
+    return InvalidArgument("command", "one of command or script is required");
+  if (!spec.command.empty() && !spec.script.empty())
+    return InvalidArgument("script", "give either command or script, not both");
+
+  CORRAL_ASSIGN_OR_RETURN(auto replicas, r.Int("replicas", 1, kMaxReplicas));
+  if (replicas) spec.replicas = static_cast<int>(*replicas);
+
+  if (r.Has("resources")) {
+    JsonObjectReader res(r.At("resources"), "resources");
+    CORRAL_RETURN_IF_ERROR(res.Check({"gpus", "cpus", "memory_mb"}));
+    CORRAL_ASSIGN_OR_RETURN(auto gpus, res.Int("gpus", 0, kMaxGpusPerReplica));
+    CORRAL_ASSIGN_OR_RETURN(auto cpus, res.Int("cpus", 0, kMaxCpusPerReplica));
+    CORRAL_ASSIGN_OR_RETURN(auto mem, res.Int("memory_mb", 0, kMaxMemoryMb));
+    if (gpus) spec.resources.gpus = static_cast<int>(*gpus);
+    if (cpus) spec.resources.cpus = static_cast<int>(*cpus);
+    if (mem) spec.resources.memory_mb = *mem;
+  }
+  CORRAL_RETURN_IF_ERROR(ReadStringMap(r, "env", spec.env, true));
+  CORRAL_RETURN_IF_ERROR(ReadStringMap(r, "labels", spec.labels, false));
+  CORRAL_ASSIGN_OR_RETURN(auto workdir, r.String("workdir"));
+  if (workdir && !workdir->empty()) {
+    if ((*workdir)[0] != '/') return InvalidArgument("workdir", "must be an absolute path");
+    spec.workdir = *workdir;
+  }
+  CORRAL_ASSIGN_OR_RETURN(auto priority, r.String("priority"));
+  if (priority) {
+    auto p = ParsePriorityClass(*priority);
+    if (!p)
+      return InvalidArgument(
+          "priority",
+          "must be one of opportunistic, normal, high, interactive; got '" + *priority + "'");
+    spec.priority = *p;
+  }
+  CORRAL_ASSIGN_OR_RETURN(auto queue, r.String("queue"));
+  if (queue) {
+    if (!ValidName(*queue)) return InvalidArgument("queue", "is not a valid queue name");
+    spec.queue = *queue;
+  }
+  CORRAL_ASSIGN_OR_RETURN(auto limit, r.Int("time_limit_s", 1, kMaxTimeLimitS));
+  if (limit) spec.time_limit = Duration(*limit * 1000);
+  if (r.Has("retry")) {
+    JsonObjectReader retry(r.At("retry"), "retry");
+    CORRAL_RETURN_IF_ERROR(retry.Check({"max_retries"}));
+    CORRAL_ASSIGN_OR_RETURN(auto max, retry.Int("max_retries", 0, 100));
+    if (max) spec.retry.max_retries = static_cast<int>(*max);
+  }
+  CORRAL_ASSIGN_OR_RETURN(auto preemptible, r.Bool("preemptible"));
+  if (preemptible) spec.preemptible = *preemptible;
+  return spec;
+}
+
+json JobSpecToJson(const JobSpec& s) {
+  json j;
+  j["name"] = s.name;
+  j["command"] = s.command.empty() ? json() : json(s.command);
+  j["script"] = s.script.empty() ? json() : json(s.script);
+  j["replicas"] = s.replicas;
+  j["resources"] = {
+      {"gpus", s.resources.gpus}, {"cpus", s.resources.cpus}, {"memory_mb", s.resources.memory_mb}};
+  j["env"] = s.env;
+  j["workdir"] = s.workdir;
+  j["priority"] = PriorityClassName(s.priority);
+  j["queue"] = s.queue;
+  j["time_limit_s"] = s.time_limit ? json(s.time_limit->count() / 1000) : json();
+  j["retry"] = {{"max_retries", s.retry.max_retries}};
+  j["labels"] = s.labels;
+  j["preemptible"] = s.preemptible;
+  return j;
+}
+
+json JobToJson(const Job& job) {
+  json j;
+  j["id"] = job.id.value;
+  j["name"] = job.spec.name;
+  j["owner"] = job.owner_name;
+  j["state"] = JobStateName(job.state);
+  j["reason"] = job.reason;
+  j["submitted_at"] = FormatRfc3339(job.submitted_at);
+  j["started_at"] = json();
+  j["ended_at"] = OptTime(job.ended_at);
+  j["exit_code"] = json();
+  j["attempt"] = job.attempts.empty() ? 0 : job.attempts.back().number;
+  j["spec"] = JobSpecToJson(job.spec);
+  json placement = json::array();
+  json attempts = json::array();
+  for (const Attempt& a : job.attempts) {
+    json ja;
+    ja["number"] = a.number;
+    ja["started_at"] = OptTime(a.started_at);
+    ja["ended_at"] = OptTime(a.ended_at);
+    ja["exit_code"] = OptInt(a.exit_code);
+    ja["end_reason"] = a.end_reason;
+    json reps = json::array();
+    for (const ReplicaRun& r : a.replicas) {
+      reps.push_back({{"index", r.index},
+                      {"node", r.placement.node},
+                      {"gpus", r.placement.gpus},
+                      {"state", ReplicaStateName(r.state)},
+                      {"started_at", OptTime(r.started_at)},
+                      {"ended_at", OptTime(r.ended_at)},
+                      {"exit_code", OptInt(r.exit_code)},
+                      {"signal", OptInt(r.term_signal)},
+                      {"external_id", r.external_id}});
+    }
+    ja["replicas"] = std::move(reps);
+    attempts.push_back(std::move(ja));
+  }
+  if (!job.attempts.empty()) {
+    const Attempt& last = job.attempts.back();
+    j["started_at"] = OptTime(last.started_at);
+    if (IsTerminal(job.state)) j["exit_code"] = OptInt(last.exit_code);
+    if (!last.ended_at) {
+      for (const ReplicaRun& r : last.replicas)
+        placement.push_back(
+            {{"replica", r.index}, {"node", r.placement.node}, {"gpus", r.placement.gpus}});
+    }
+  }
+  j["placement"] = std::move(placement);
+  j["attempts"] = std::move(attempts);
+  return j;
+}
+
+json NodesToJson(const std::vector<jobs::NodeView>& nodes) {
+  json arr = json::array();
+  for (auto& n : nodes) {
+    json gpus = json::array();
+    for (auto& g : n.gpus) {
+      gpus.push_back({{"index", g.device.index},
+                      {"uuid", g.device.uuid},
+                      {"model", g.device.model},
+                      {"memory_mb", g.device.memory_mb},
+                      {"simulated", g.device.simulated},
+                      {"job", g.job ? json(g.job->value) : json()},
+                      {"user", g.job ? json(g.user) : json()}});
+    }
+    arr.push_back({{"name", n.name},
+                   {"simulated", n.simulated},
+                   {"cpus", n.cpus},
+                   {"memory_mb", n.memory_mb},
+                   {"gpus", std::move(gpus)}});
+  }
+  return {{"nodes", std::move(arr)}};
+}
+
+}  // namespace corral::api

@@ -1,0 +1,17 @@
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.h"
+#include "jobs/job_controller.h"
+#include "model/job.h"
+
+namespace corral::api {
+
+// Wire format of jobs (docs/api.md). Parsing validates every field and names the one at fault.
+Result<JobSpec> ParseJobSpec(const nlohmann::json& body);
+nlohmann::json JobSpecToJson(const JobSpec& spec);
+nlohmann::json JobToJson(const Job& job);
+nlohmann::json NodesToJson(const std::vector<jobs::NodeView>& nodes);
+
+}  // namespace corral::api

@@ -1,0 +1,242 @@
+#include "api/openapi.h"
+
+#include <nlohmann/json.hpp>
+
+namespace corral::api {
+namespace {
+
+using nlohmann::json;
+
+json Ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
+
+json JsonBody(const std::string& schema) {
+  return {{"required", true},
+          {"content",
+           {{"application/json", {{"schema", Ref(schema)}}},
+            {"application/yaml", {{"schema", Ref(schema)}}}}}};
+}
+
+json Reply(const std::string& description, const std::string& schema) {
+  return {{"description", description},
+          {"content", {{"application/json", {{"schema", Ref(schema)}}}}}};
+}
+
+json Errors() {
+  json e = {{"description", "error"},
+            {"content", {{"application/json", {{"schema", Ref("Error")}}}}}};
+  return {{"400", e}, {"401", e}, {"403", e}, {"404", e}, {"409", e}, {"413", e}, {"422", e}};
+}
+
+json Op(const std::string& summary, json responses, json extra = json::object()) {
+  json op = {{"summary", summary}, {"responses", std::move(responses)}};
+  for (auto& [k, v] : Errors().items()) op["responses"][k] = v;
+  for (auto& [k, v] : extra.items()) op[k] = v;
+  return op;
+}
+
+json Param(const std::string& name, const std::string& in, const std::string& type,
+           const std::string& description, bool required = false) {
+  return {{"name", name},
+          {"in", in},
+          {"required", required || in == "path"},
+          {"description", description},
+          {"schema", {{"type", type}}}};
+}
+
+json Build() {
+  json strmap = {{"type", "object"}, {"additionalProperties", {{"type", "string"}}}};
+  json nullable_time = {{"type", "string"}, {"format", "date-time"}, {"nullable", true}};
+  json spec_schema = {
+      {"type", "object"},
+      {"additionalProperties", false},
+      {"properties",
+       {{"name", {{"type", "string"}, {"pattern", "^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$"}}},
+        {"command", {{"type", "array"}, {"items", {{"type", "string"}}}, {"minItems", 1}}},
+        {"script", {{"type", "string"}}},
+        {"replicas", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1024}, {"default", 1}}},
+        {"resources",
+         {{"type", "object"},
+          {"additionalProperties", false},
+          {"properties",
+           {{"gpus", {{"type", "integer"}, {"minimum", 0}, {"maximum", 64}, {"default", 0}}},
+            {"cpus", {{"type", "integer"}, {"minimum", 0}, {"default", 1}}},
+            {"memory_mb", {{"type", "integer"}, {"minimum", 0}, {"default", 0}}}}}}},
+        {"env", strmap},
+        {"workdir", {{"type", "string"}, {"description", "absolute path"}}},
+        {"priority",
+         {{"type", "string"},
+          {"enum", {"opportunistic", "normal", "high", "interactive"}},
+          {"default", "normal"}}},
+        {"queue", {{"type", "string"}, {"default", "default"}}},
+        {"time_limit_s", {{"type", "integer"}, {"minimum", 1}}},
+        {"retry",
+         {{"type", "object"},
+          {"additionalProperties", false},
+          {"properties",
+           {{"max_retries", {{"type", "integer"}, {"minimum", 0}, {"maximum", 100}}}}}}},
+        {"labels", strmap},
+        {"preemptible", {{"type", "boolean"}, {"default", false}}}}}};
+  json replica = {{"type", "object"},
+                  {"properties",
+                   {{"index", {{"type", "integer"}}},
+                    {"node", {{"type", "string"}}},
+                    {"gpus", {{"type", "array"}, {"items", {{"type", "integer"}}}}},
+                    {"state", {{"type", "string"}, {"enum", {"starting", "running", "exited"}}}},
+                    {"started_at", nullable_time},
+                    {"ended_at", nullable_time},
+                    {"exit_code", {{"type", "integer"}, {"nullable", true}}},
+                    {"signal", {{"type", "integer"}, {"nullable", true}}},
+                    {"external_id", {{"type", "string"}}}}}};
+  json attempt = {{"type", "object"},
+                  {"properties",
+                   {{"number", {{"type", "integer"}}},
+                    {"started_at", nullable_time},
+                    {"ended_at", nullable_time},
+                    {"exit_code", {{"type", "integer"}, {"nullable", true}}},
+                    {"end_reason", {{"type", "string"}}},
+                    {"replicas", {{"type", "array"}, {"items", replica}}}}}};
+  json job = {
+      {"type", "object"},
+      {"properties",
+       {{"id", {{"type", "integer"}}},
+        {"name", {{"type", "string"}}},
+        {"owner", {{"type", "string"}}},
+        {"state",
+         {{"type", "string"},
+          {"enum",
+           {"pending", "starting", "running", "succeeded", "failed", "cancelled", "preempted"}}}},
+        {"reason", {{"type", "string"}}},
+        {"submitted_at", {{"type", "string"}, {"format", "date-time"}}},
+        {"started_at", nullable_time},
+        {"ended_at", nullable_time},
+        {"exit_code", {{"type", "integer"}, {"nullable", true}}},
+        {"attempt", {{"type", "integer"}}},
+        {"spec", Ref("JobSpec")},
+        {"placement",
+         {{"type", "array"},
+          {"items",
+           {{"type", "object"},
+            {"properties",
+             {{"replica", {{"type", "integer"}}},
+              {"node", {{"type", "string"}}},
+              {"gpus", {{"type", "array"}, {"items", {{"type", "integer"}}}}}}}}}}},
+        {"attempts", {{"type", "array"}, {"items", attempt}}}}}};
+  json error = {
+      {"type", "object"},
+      {"properties",
+       {{"error",
+         {{"type", "object"},
+          {"properties",
+           {{"code", {{"type", "string"}}},
+            {"message", {{"type", "string"}}},
+            {"details",
+             {{"type", "object"}, {"properties", {{"field", {{"type", "string"}}}}}}}}}}}}}};
+  json gpu = {{"type", "object"},
+              {"properties",
+               {{"index", {{"type", "integer"}}},
+                {"uuid", {{"type", "string"}}},
+                {"model", {{"type", "string"}}},
+                {"memory_mb", {{"type", "integer"}}},
+                {"simulated", {{"type", "boolean"}}},
+                {"job", {{"type", "integer"}, {"nullable", true}}},
+                {"user", {{"type", "string"}, {"nullable", true}}}}}};
+  json node = {{"type", "object"},
+               {"properties",
+                {{"name", {{"type", "string"}}},
+                 {"simulated", {{"type", "boolean"}}},
+                 {"cpus", {{"type", "integer"}}},
+                 {"memory_mb", {{"type", "integer"}}},
+                 {"gpus", {{"type", "array"}, {"items", gpu}}}}}};
+  json sse = {{"description", "Server-sent events"},
+              {"content", {{"text/event-stream", {{"schema", {{"type", "string"}}}}}}}};
+
+  json paths;
+  paths["/healthz"]["get"] = {{"summary", "Liveness"},
+                              {"security", json::array()},
+                              {"responses", {{"200", {{"description", "ok"}}}}}};
+  paths["/api/v1/openapi.json"]["get"] = {{"summary", "This document"},
+                                          {"security", json::array()},
+                                          {"responses", {{"200", {{"description", "OpenAPI"}}}}}};
+  paths["/api/v1/jobs"]["post"] = Op("Submit a job", {{"201", Reply("the accepted job", "Job")}},
+                                     {{"requestBody", JsonBody("JobSpec")}});
+  paths["/api/v1/jobs"]["get"] =
+      Op("List jobs, newest first",
+         {{"200",
+           {{"description", "a page of jobs"},
+            {"content",
+             {{"application/json",
+               {{"schema",
+                 {{"type", "object"},
+                  {"properties",
+                   {{"jobs", {{"type", "array"}, {"items", Ref("Job")}}},
+                    {"next_cursor", {{"type", "string"}, {"nullable", true}}}}}}}}}}}}}},
+         {{"parameters",
+           {Param("state", "query", "string", "comma-separated states"),
+            Param("owner", "query", "string", "user name (admins)"),
+            Param("name", "query", "string", "exact job name"),
+            Param("label", "query", "string", "key=value; repeatable"),
+            Param("queue", "query", "string", "queue name"),
+            Param("limit", "query", "integer", "1..1000, default 100"),
+            Param("cursor", "query", "string", "from next_cursor")}}});
+  json id = Param("id", "path", "integer", "job id");
+  paths["/api/v1/jobs/{id}"]["get"] =
+      Op("Get a job", {{"200", Reply("the job", "Job")}}, {{"parameters", {id}}});
+  paths["/api/v1/jobs/{id}/cancel"]["post"] =
+      Op("Cancel a job", {{"200", Reply("the job", "Job")}}, {{"parameters", {id}}});
+  paths["/api/v1/jobs/{id}/logs"]["get"] =
+      Op("Combined stdout/stderr of a replica; SSE when follow=true",
+         {{"200", {{"description", "text/plain, or text/event-stream with follow=true"}}}},
+         {{"parameters",
+           {id, Param("replica", "query", "integer", "replica index, default 0"),
+            Param("attempt", "query", "integer", "attempt number, default latest"),
+            Param("follow", "query", "boolean", "stream until the job ends")}}});
+  paths["/api/v1/events"]["get"] =
+      Op("Stream of job events", {{"200", sse}},
+         {{"parameters", {Param("since", "query", "integer", "resume after this seq")}}});
+  paths["/api/v1/nodes"]["get"] =
+      Op("Nodes and every GPU, free or used",
+         {{"200",
+           {{"description", "nodes"},
+            {"content",
+             {{"application/json",
+               {{"schema",
+                 {{"type", "object"},
+                  {"properties", {{"nodes", {{"type", "array"}, {"items", node}}}}}}}}}}}}}});
+  paths["/api/v1/whoami"]["get"] = Op("The caller", {{"200", {{"description", "name and role"}}}});
+  paths["/api/v1/users"]["post"] =
+      Op("Create a user (admin); returns its first token once",
+         {{"201", {{"description", "user and token"}}}},
+         {{"requestBody",
+           {{"required", true},
+            {"content",
+             {{"application/json",
+               {{"schema",
+                 {{"type", "object"},
+                  {"properties",
+                   {{"name", {{"type", "string"}}},
+                    {"role", {{"type", "string"}, {"enum", {"user", "admin"}}}}}}}}}}}}}}});
+  paths["/api/v1/users"]["get"] = Op("List users (admin)", {{"200", {{"description", "users"}}}});
+  paths["/api/v1/tokens"]["post"] =
+      Op("New API token for the caller, shown once", {{"201", {{"description", "token"}}}});
+
+  return {{"openapi", "3.0.3"},
+          {"info",
+           {{"title", "Corral API"},
+            {"version", "1"},
+            {"description", "GPU job queue, scheduler and executor of the Corral ML platform."}}},
+          {"servers", {{{"url", "/"}}}},
+          {"security", {{{"bearer", json::array()}}}},
+          {"paths", paths},
+          {"components",
+           {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
+            {"schemas", {{"JobSpec", spec_schema}, {"Job", job}, {"Error", error}}}}}};
+}
+
+}  // namespace
+
+const std::string& OpenApiDocument() {
+  static const std::string doc = Build().dump(2);
+  return doc;
+}
+
+}  // namespace corral::api

@@ -1,0 +1,95 @@
+#include <utility>  // before Asio: see NOTES (g++ 12 + Boost 1.74)
+
+#include "server/control_loop.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "common/log.h"
+
+namespace corral::server {
+
+namespace net = boost::asio;
+
+struct ControlLoop::Impl {
+  net::io_context io{1};
+  net::executor_work_guard<net::io_context::executor_type> guard{io.get_executor()};
+  net::steady_timer timer{io};
+};
+
+ControlLoop::ControlLoop(store::Store& store, Duration tick)
+    : store_(store), tick_(tick), impl_(std::make_unique<Impl>()) {}
+
+ControlLoop::~ControlLoop() { Stop(); }
+
+void ControlLoop::Start() {
+  ArmTick();
+  thread_ = std::thread([this] { impl_->io.run(); });
+}
+
+void ControlLoop::Stop() {
+  if (!thread_.joinable()) return;
+  net::post(impl_->io, [this] {
+    Commit();
+    impl_->timer.cancel();
+    impl_->guard.reset();
+  });
+  thread_.join();
+}
+
+void ControlLoop::Post(std::function<void()> fn) {
+  net::post(impl_->io, [this, fn = std::move(fn)] {
+    fn();
+    AfterWork();
+  });
+}
+
+void ControlLoop::AfterCommit(std::function<void(Status)> fn) {
+  waiting_commit_.push_back(std::move(fn));
+  AfterWork();
+}
+
+void ControlLoop::AfterWork() {
+  if (!commit_posted_) {
+    commit_posted_ = true;
+    net::post(impl_->io, [this] { Commit(); });
+  }
+  if (jobs_ && jobs_->pass_wanted() && !pass_posted_) {
+    pass_posted_ = true;
+    net::post(impl_->io, [this] { Pass(); });
+  }
+}
+
+void ControlLoop::Commit() {
+  commit_posted_ = false;
+  Status s = store_.Flush();
+  if (!s.ok()) log::Error("committing the store: {}", s.ToString());
+  auto waiting = std::move(waiting_commit_);
+  waiting_commit_.clear();
+  for (auto& fn : waiting) fn(s);
+}
+
+void ControlLoop::Pass() {
+  pass_posted_ = false;
+  if (!jobs_) return;
+  Status s = jobs_->SchedulePass();
+  if (!s.ok()) log::Error("scheduling pass: {}", s.ToString());
+  AfterWork();
+}
+
+void ControlLoop::ArmTick() {
+  impl_->timer.expires_after(std::chrono::milliseconds(tick_.count()));
+  impl_->timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    // Time alone can change decisions (reservations, fair-share decay): pass at least once a tick.
+    if (jobs_ && !pass_posted_) {
+      pass_posted_ = true;
+      net::post(impl_->io, [this] { Pass(); });
+    }
+    ArmTick();
+  });
+}
+
+}  // namespace corral::server
