@@ -26,10 +26,10 @@ struct LaunchSpec {
   JobId job;
   int attempt = 1;
   std::string user;
-  std::vector<std::string> argv;  // exactly one of argv / script
-  std::string script;             // run by /bin/sh
+  std::vector<std::string> argv;           // exactly one of argv / script
+  std::string script;                      // run by /bin/sh
   std::map<std::string, std::string> env;  // common to all replicas
-  std::string workdir;                     // empty: the attempt's own directory
+  std::string workdir;                     // empty: the replica's own directory
   std::optional<Duration> time_limit;      // enforced by the executor, even across restarts
   Duration kill_grace{10'000};             // SIGTERM -> grace -> SIGKILL
   std::vector<ReplicaLaunch> replicas;
@@ -51,8 +51,8 @@ struct ExecEvent {
   TimePoint time;           // when it happened (process start / exit), as recorded by the shim
   std::optional<int> exit_code;
   std::optional<int> term_signal;
-  bool timed_out = false;   // killed by the time limit
-  std::string message;      // launch failure / loss explanation
+  bool timed_out = false;  // killed by the time limit
+  std::string message;     // launch failure / loss explanation
 };
 
 // Runs processes. Calls never block on the processes themselves: results arrive as ExecEvents
@@ -67,7 +67,10 @@ class Executor {
   // SIGTERM to every replica of the attempt, SIGKILL after `grace`. Idempotent.
   virtual void Terminate(JobId job, int attempt, Duration grace) = 0;
   // After a server restart: take back a replica recorded as started (or starting). Emits kExited
-  // if it ended meanwhile, kLost if nothing is known of it, nothing more while it still runs.
+  // (kLaunchFailed for a command that could not be executed) if it ended meanwhile, kLost if
+  // nothing is known of it or its supervisor died without a record; while it still runs, kStarted
+  // again (same external id and start time, so a replica last known as starting catches up) and
+  // later events as usual. `external_id` may be empty when the launch was never acknowledged.
   virtual void Adopt(const ReplicaRef& ref, const std::string& external_id) = 0;
   // Where the combined stdout/stderr of a replica is written ("" if this executor has no file).
   virtual std::string LogPath(const ReplicaRef& ref) const = 0;

@@ -362,3 +362,23 @@ TEST_F(LocalExecutorTest, ReplicaSurvivesServerKilledWithSigkill) {
 
 }  // namespace
 }  // namespace corral::exec
+
+namespace corral::exec {
+namespace {
+
+TEST(LocalExecutorShimTest, MissingShimBinaryIsALaunchFailure) {
+  testing::TempDir root;
+  LocalExecutorOptions options = testing::OptionsFor(root.path());
+  options.shim_command = {"/nonexistent/corral-shim"};
+  LocalExecutor executor(options);
+  testing::EventCollector events;
+  executor.SetEventSink(events.Sink());
+  executor.Launch(testing::ScriptSpec(1, "true\n"));
+  std::optional<ExecEvent> failed =
+      events.WaitFor(ExecEvent::Kind::kLaunchFailed, ReplicaRef{JobId(1), 1, 0});
+  ASSERT_TRUE(failed);
+  EXPECT_THAT(failed->message, ::testing::HasSubstr("cannot start the shim"));
+}
+
+}  // namespace
+}  // namespace corral::exec
