@@ -20,6 +20,21 @@ void PrintJson(std::ostream& out, const nlohmann::json& value) {
 
 namespace {
 
+// yaml-cpp 0.7 writes "123" or "true" as plain scalars, which read back as a number or a
+// boolean; such strings are quoted so the document keeps the JSON's types.
+bool ReadsAsNonString(const std::string& text) {
+  if (text.empty() || text == "~" || text == "null" || text == "Null" || text == "NULL") {
+    return true;
+  }
+  YAML::Node node(text);
+  bool as_bool;
+  int64_t as_int;
+  double as_double;
+  return YAML::convert<bool>::decode(node, as_bool) ||
+         YAML::convert<int64_t>::decode(node, as_int) ||
+         YAML::convert<double>::decode(node, as_double);
+}
+
 void Emit(YAML::Emitter& emitter, const nlohmann::json& value) {
   switch (value.type()) {
     case nlohmann::json::value_t::object:
@@ -36,7 +51,7 @@ void Emit(YAML::Emitter& emitter, const nlohmann::json& value) {
       emitter << YAML::EndSeq;
       break;
     case nlohmann::json::value_t::string:
-      // yaml-cpp quotes strings that would otherwise read back as numbers, booleans or null.
+      if (ReadsAsNonString(value.get<std::string>())) emitter << YAML::DoubleQuoted;
       emitter << value.get<std::string>();
       break;
     case nlohmann::json::value_t::null:
