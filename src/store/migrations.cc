@@ -53,8 +53,10 @@ CREATE INDEX jobs_by_name ON jobs(name, id);
 CREATE INDEX jobs_by_queue ON jobs(queue, id);
 CREATE INDEX jobs_by_submitted ON jobs(submitted_at);
 
+-- The foreign key is deferred because an immediate one makes SQLite journal every label insert
+-- (to undo it if the check failed); labels are only ever written right after their job.
 CREATE TABLE job_labels (
-  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+  job_id INTEGER NOT NULL REFERENCES jobs(id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
   key    TEXT NOT NULL,
   value  TEXT NOT NULL,
   PRIMARY KEY (job_id, key)

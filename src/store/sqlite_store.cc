@@ -25,6 +25,9 @@ constexpr int kBusyTimeoutMs = 5000;
 // The WAL file is truncated back to this size after a checkpoint.
 constexpr const char* kJournalSizeLimit = "PRAGMA journal_size_limit = 67108864";
 
+// Label filters matching at most this many jobs drive a ListJobs query (see ListJobs).
+constexpr int64_t kRareLabelJobs = 2000;
+
 constexpr const char* kJobColumns =
     "id, owner_id, owner_name, state, reason, submitted_at, ended_at, cancel_requested, spec, "
     "attempts";
@@ -199,9 +202,7 @@ class SqliteStore final : public Store {
 
   Status InsertJob(Job& job) override {
     CORRAL_RETURN_IF_ERROR(BeginWrite());
-    // A job with labels is several rows: a savepoint keeps a failure from leaving half of it.
-    if (job.spec.labels.empty()) return InsertJobRows(job);
-    return InSavepoint([&] { return InsertJobRows(job); });
+    return InsertJobRows(job);
   }
 
   Status UpdateJob(const Job& job) override {
@@ -262,7 +263,13 @@ class SqliteStore final : public Store {
       values.emplace_back(*query.queue);
     }
     for (const auto& [key, value] : query.labels) {
-      sql += " AND id IN (SELECT job_id FROM job_labels WHERE key = ? AND value = ?)";
+      // A rare label is best as the driving list of ids; a common one as a per-row check while
+      // walking another index newest first (a list of 10,000s of ids would be built and sorted
+      // for every page). SQLite's planner cannot tell the two apart, so look first.
+      CORRAL_ASSIGN_OR_RETURN(bool rare, IsRareLabel(key, value));
+      sql += rare ? " AND id IN (SELECT job_id FROM job_labels WHERE key = ? AND value = ?)"
+                  : " AND EXISTS (SELECT 1 FROM job_labels l WHERE l.job_id = jobs.id AND "
+                    "l.key = ? AND l.value = ?)";
       values.emplace_back(key);
       values.emplace_back(value);
     }
@@ -463,25 +470,18 @@ class SqliteStore final : public Store {
 
   Status AppendMetrics(std::span<const MetricPoint> points) override {
     CORRAL_RETURN_IF_ERROR(BeginWrite());
-    if (points.empty()) return Status::Ok();
-    return InSavepoint([&]() -> Status {
-      for (const MetricPoint& p : points) {
-        CORRAL_ASSIGN_OR_RETURN(
-            auto q,
-            conn_.Prepare(
-                "INSERT INTO metrics (job_id, name, step, value, time) VALUES (?, ?, ?, ?, ?)"));
-        // SQLite would store NaN as NULL anyway; saying so keeps the round trip explicit.
-        q.Bind(1, p.job.value).Bind(2, p.name).Bind(3, p.step);
-        if (std::isnan(p.value)) {
-          q.BindNull(4);
-        } else {
-          q.Bind(4, p.value);
-        }
-        q.Bind(5, ToMillis(p.time));
-        CORRAL_RETURN_IF_ERROR(q.Run());
+    std::optional<int64_t> first_rowid;
+    for (const MetricPoint& p : points) {
+      Status s = InsertMetric(p);
+      if (!s.ok()) {
+        if (!first_rowid) return s;
+        // Rowids are handed out in order inside the one write transaction, so the batch's rows
+        // are exactly those from its first rowid on.
+        return Undo(std::move(s), "DELETE FROM metrics WHERE rowid >= ?", *first_rowid);
       }
-      return Status::Ok();
-    });
+      if (!first_rowid) first_rowid = sqlite3_last_insert_rowid(conn_.get());
+    }
+    return Status::Ok();
   }
 
   Result<std::vector<MetricPoint>> ListMetrics(JobId job,
@@ -554,6 +554,16 @@ class SqliteStore final : public Store {
     return std::optional<User>(std::move(user));
   }
 
+  // Whether at most kRareLabelJobs jobs carry the label; counts no further than that.
+  Result<bool> IsRareLabel(const std::string& key, const std::string& value) {
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("SELECT count(*) FROM (SELECT 1 FROM job_labels WHERE key = ? AND "
+                              "value = ? LIMIT ?)"));
+    q.Bind(1, key).Bind(2, value).Bind(3, kRareLabelJobs + 1);
+    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+    return row && q.Int(0) <= kRareLabelJobs;
+  }
+
   Status InsertJobRows(Job& job) {
     CORRAL_ASSIGN_OR_RETURN(
         auto q, conn_.Prepare("INSERT INTO jobs (owner_id, owner_name, name, queue, state, reason, "
@@ -582,10 +592,27 @@ class SqliteStore final : public Store {
           auto label,
           conn_.Prepare("INSERT INTO job_labels (job_id, key, value) VALUES (?, ?, ?)"));
       label.Bind(1, id.value).Bind(2, key).Bind(3, value);
-      CORRAL_RETURN_IF_ERROR(label.Run());
+      Status s = label.Run();
+      if (!s.ok()) return Undo(std::move(s), "DELETE FROM jobs WHERE id = ?", id.value);
     }
     job.id = id;
     return Status::Ok();
+  }
+
+  Status InsertMetric(const MetricPoint& p) {
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q,
+        conn_.Prepare(
+            "INSERT INTO metrics (job_id, name, step, value, time) VALUES (?, ?, ?, ?, ?)"));
+    // SQLite would store NaN as NULL anyway; saying so keeps the round trip explicit.
+    q.Bind(1, p.job.value).Bind(2, p.name).Bind(3, p.step);
+    if (std::isnan(p.value)) {
+      q.BindNull(4);
+    } else {
+      q.Bind(4, p.value);
+    }
+    q.Bind(5, ToMillis(p.time));
+    return q.Run();
   }
 
   Status RunCached(const char* sql) {
@@ -617,16 +644,22 @@ class SqliteStore final : public Store {
     return Status::Ok();
   }
 
-  template <class F>
-  Status InSavepoint(F&& body) {
-    CORRAL_RETURN_IF_ERROR(RunCached("SAVEPOINT write_op"));
-    Status s = body();
-    if (s.ok()) return RunCached("RELEASE write_op");
-    if (conn_.in_transaction()) {
-      (void)RunCached("ROLLBACK TO write_op");
-      (void)RunCached("RELEASE write_op");
+  // Takes back the first rows of a multi-row write whose later rows failed, so that the write
+  // leaves nothing behind. (A SAVEPOINT would do the same but journals every page it touches,
+  // which made each job insert several times slower.) If even that fails, the group is poisoned
+  // and the next Flush reports it.
+  Status Undo(Status cause, const char* sql, int64_t arg) {
+    NoteLostTransaction();
+    if (!txn_open_) return cause;
+    auto q = conn_.Prepare(sql);
+    Status undone = q.ok() ? q->Bind(1, arg).Run() : q.status();
+    if (!undone.ok() && lost_.ok()) {
+      lost_ =
+          Internal(fmt::format("sqlite: could not take back a failed write ({}); the writes "
+                               "since the last Flush are discarded",
+                               undone.message()));
     }
-    return s;
+    return cause;
   }
 
   Connection conn_;

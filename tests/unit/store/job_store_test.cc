@@ -282,6 +282,47 @@ TEST_F(StoreTest, FiltersCombineLikeABruteForceFilter) {
   EXPECT_GT(nonempty, 100);
 }
 
+// A label on thousands of jobs is filtered differently from a rare one; both must be exact.
+TEST_F(StoreTest, CommonAndRareLabelFiltersAreExact) {
+  std::vector<Job> all;
+  for (int i = 0; i < 2600; ++i) {
+    Job job;
+    job.owner = UserId(1 + i % 3);
+    job.spec.command = {"true"};
+    job.spec.labels["team"] = i % 5 == 0 ? "rare" : "common";
+    job.state = i % 2 ? JobState::kSucceeded : JobState::kFailed;
+    ASSERT_TRUE(store().InsertJob(job).ok());
+    all.push_back(job);
+  }
+  for (const char* team : {"common", "rare"}) {
+    for (bool with_owner : {false, true}) {
+      JobQuery q;
+      q.labels = {{"team", team}};
+      if (with_owner) {
+        q.owner = UserId(2);
+        q.states = {JobState::kSucceeded};
+      }
+      q.limit = 700;
+      std::vector<JobId> want;
+      for (auto it = all.rbegin(); it != all.rend(); ++it) {
+        if (it->spec.labels.at("team") != team) continue;
+        if (with_owner && (it->owner != UserId(2) || it->state != JobState::kSucceeded)) continue;
+        want.push_back(it->id);
+      }
+      std::vector<JobId> got;
+      while (true) {
+        auto page = store().ListJobs(q);
+        ASSERT_TRUE(page.ok()) << page.status().ToString();
+        for (const Job& j : page->jobs) got.push_back(j.id);
+        if (page->next_cursor == 0) break;
+        q.after_id = page->next_cursor;
+      }
+      ASSERT_FALSE(want.empty());
+      EXPECT_EQ(got, want) << team << (with_owner ? " with owner and state" : "");
+    }
+  }
+}
+
 TEST_F(StoreTest, LoadActiveJobsReturnsNonTerminalOldestFirst) {
   std::vector<JobId> active;
   const std::vector<JobState> sequence = {
