@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 
 #include "cli/api_client.h"
 #include "cli/client_config.h"
@@ -74,6 +75,8 @@ std::string SpecFlagGivenWithFile(CLI::App& run) {
 int RunCli(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
   ParsedFlags flags;
+  const CLI::Range kNonNegative(0, std::numeric_limits<int>::max());
+  const CLI::Range kPositive(1, std::numeric_limits<int>::max());
 
   CLI::App app{"Corral: GPU jobs on your own machines.", "corral"};
   app.footer(kFooter);
@@ -87,20 +90,18 @@ int RunCli(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Submit a job: corral run [flags] -- COMMAND [ARGS]");
   run->fallthrough();
   RunFlags& rf = flags.run.flags;
-  run->add_option("--gpus", flags.gpus, "GPUs per replica")->check(CLI::NonNegativeNumber);
+  run->add_option("--gpus", flags.gpus, "GPUs per replica")->check(kNonNegative);
   run->add_option("--replicas", flags.replicas, "Replicas, started together (gang)")
-      ->check(CLI::PositiveNumber);
-  run->add_option("--cpus", flags.cpus, "CPUs per replica")->check(CLI::PositiveNumber);
-  run->add_option("--memory", flags.memory_mb, "Memory per replica in MB")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kPositive);
+  run->add_option("--cpus", flags.cpus, "CPUs per replica")->check(kPositive);
+  run->add_option("--memory", flags.memory_mb, "Memory per replica in MB")->check(kNonNegative);
   run->add_option("--name", rf.name, "Job name");
   run->add_option("-e,--env", rf.env, "Environment variable K=V (or K: this shell's value)");
   run->add_option("--workdir", rf.workdir, "Working directory (default: the current one)");
   run->add_option("--priority", rf.priority, "opportunistic, normal, high, or interactive");
   run->add_option("--queue", rf.queue, "Queue (default: default)");
   run->add_option("--time-limit", rf.time_limit, "Time limit: 90s, 10m, 2h, 1h30m, 1d");
-  run->add_option("--retries", flags.retries, "Retries after a failure")
-      ->check(CLI::NonNegativeNumber);
+  run->add_option("--retries", flags.retries, "Retries after a failure")->check(kNonNegative);
   run->add_option("-l,--label", rf.labels, "Label K=V");
   run->add_flag("--preemptible", rf.preemptible, "May be preempted for other work");
   run->add_option("-F,--file", flags.run.spec_file, "Submit a job spec file (YAML or JSON) as is");
@@ -115,8 +116,7 @@ int RunCli(int argc, char** argv) {
   ps->add_option("--state", flags.ps.states, "Only these states (comma-separated)");
   ps->add_option("-u,--user", flags.ps.user, "Only this user's jobs");
   ps->add_option("-l,--label", flags.ps.labels, "Only jobs with label K=V");
-  ps->add_option("--limit", flags.ps.limit, "At most this many jobs (0: all)")
-      ->check(CLI::NonNegativeNumber);
+  ps->add_option("--limit", flags.ps.limit, "At most this many jobs (0: all)")->check(kNonNegative);
 
   CLI::App* describe = app.add_subcommand("describe", "Show a job in detail");
   describe->fallthrough();
@@ -126,9 +126,9 @@ int RunCli(int argc, char** argv) {
   logs->fallthrough();
   logs->add_flag("-f,--follow", flags.logs.follow, "Keep streaming until the job ends");
   logs->add_option("--replica", flags.logs_replica, "Replica index (default 0)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(kNonNegative);
   logs->add_option("--attempt", flags.logs_attempt, "Attempt number (default: the latest)")
-      ->check(CLI::PositiveNumber);
+      ->check(kPositive);
   logs->add_option("job", flags.logs.job_id, "Job id")->required();
 
   CLI::App* cancel = app.add_subcommand("cancel", "Cancel jobs");
@@ -162,7 +162,7 @@ int RunCli(int argc, char** argv) {
     std::cout << app.help();
     return kExitOk;
   }
-  SplitRunArgs split = SplitRunCommand(args, [&](std::string_view word) {
+  auto takes_value = [&](std::string_view word) {
     std::string name(word);
     for (CLI::App* scope : {run, &app}) {
       if (const CLI::Option* option = scope->get_option_no_throw(name)) {
@@ -170,7 +170,15 @@ int RunCli(int argc, char** argv) {
       }
     }
     return false;
-  });
+  };
+  if (size_t at = FindSubcommand(args, takes_value); at < args.size()) {
+    auto known = app.get_subcommands([&](CLI::App* sub) { return sub->check_name(args[at]); });
+    if (known.empty()) {
+      std::cerr << "corral: unknown command \"" << args[at] << "\"; see `corral --help`\n";
+      return kExitUsage;
+    }
+  }
+  SplitRunArgs split = SplitRunCommand(args, takes_value);
   try {
     // CLI11 consumes the vector from the back.
     std::vector<std::string> reversed(split.options.rbegin(), split.options.rend());

@@ -1,5 +1,7 @@
 #include "cli/run_args.h"
 
+#include <algorithm>
+
 namespace corral::cli {
 
 namespace {
@@ -16,11 +18,20 @@ size_t SkipFlag(const std::vector<std::string>& args, size_t i,
 
 }  // namespace
 
+size_t FindSubcommand(const std::vector<std::string>& args,
+                      const std::function<bool(std::string_view flag)>& takes_value) {
+  size_t i = 0;
+  while (i < args.size() && IsFlag(args[i])) {
+    if (args[i] == "--") return args.size();
+    i = SkipFlag(args, i, takes_value);
+  }
+  return std::min(i, args.size());
+}
+
 SplitRunArgs SplitRunCommand(const std::vector<std::string>& args,
                              const std::function<bool(std::string_view flag)>& takes_value) {
   SplitRunArgs split;
-  size_t i = 0;
-  while (i < args.size() && IsFlag(args[i]) && args[i] != "--") i = SkipFlag(args, i, takes_value);
+  size_t i = FindSubcommand(args, takes_value);
   if (i >= args.size() || args[i] != "run") {
     split.options = args;
     return split;

@@ -19,6 +19,11 @@ struct SplitRunArgs {
 // after the `run` word, the first `--` or the first word that is neither a flag nor a flag's
 // value starts the command. `takes_value("--gpus")` says whether a flag consumes the next word
 // (a "--flag=value" word never does). Arguments of other subcommands pass through unchanged.
+// Index of the subcommand word (the first word that is neither a flag nor a flag's value), or
+// args.size() when there is none.
+size_t FindSubcommand(const std::vector<std::string>& args,
+                      const std::function<bool(std::string_view flag)>& takes_value);
+
 SplitRunArgs SplitRunCommand(const std::vector<std::string>& args,
                              const std::function<bool(std::string_view flag)>& takes_value);
 
