@@ -97,8 +97,14 @@ Result<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request,
   for (const auto& [name, value] : request.headers) {
     headers = curl_slist_append(headers, fmt::format("{}: {}", name, value).c_str());
   }
-  // libcurl would otherwise send "Expect: 100-continue" for larger bodies and wait for it.
+  // libcurl would otherwise send "Expect: 100-continue" for larger bodies and wait for it, and
+  // label every POST as a form.
   headers = curl_slist_append(headers, "Expect:");
+  bool has_content_type = false;
+  for (const auto& header : request.headers) {
+    has_content_type = has_content_type || Lowercase(header.first) == "content-type";
+  }
+  if (!has_content_type) headers = curl_slist_append(headers, "Content-Type:");
 
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
