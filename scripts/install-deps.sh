@@ -10,7 +10,7 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev
 )
 test_pkgs=(python3 python3-pytest python3-yaml procps psmisc curl)
-bench_pkgs=(python3-optuna python3-sklearn python3-numpy)
+bench_pkgs=(python3-optuna python3-sklearn python3-numpy sqlite3)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in

@@ -1,0 +1,64 @@
+# Two entry points for a fresh Debian 12 machine:
+#   make run   installs what is missing, builds, starts a server with the embedded defaults and
+#              submits a small demo
+#   make test  installs what is missing, builds (warnings are errors), and runs every test,
+#              including an AddressSanitizer/UBSan build of the unit tests
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+PYTHON ?= /usr/bin/python3
+NINJA_JOBS ?= $(shell nproc)
+
+.PHONY: all deps test-deps build run stop test unit asan integration bench-submit bench-sched bench-tune format clean
+
+all: build
+
+deps:
+	./scripts/install-deps.sh build
+
+test-deps:
+	./scripts/install-deps.sh test
+
+build: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCORRAL_WERROR=ON >/dev/null
+	ninja -C $(BUILD) -j $(NINJA_JOBS)
+
+run: build
+	./scripts/run-demo.sh $(BUILD)
+
+stop:
+	./scripts/run-demo.sh --stop
+
+test: test-deps build
+	./scripts/check-sched-purity.sh
+	cd $(BUILD) && ctest --output-on-failure -j $(NINJA_JOBS) --timeout 300
+	$(MAKE) asan
+	$(MAKE) integration
+
+unit: build
+	cd $(BUILD) && ctest --output-on-failure -j $(NINJA_JOBS)
+
+asan:
+	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCORRAL_WERROR=ON \
+	  -DCORRAL_SANITIZE=ON -DCORRAL_BENCH=OFF >/dev/null
+	ninja -C $(ASAN_BUILD) -j $(NINJA_JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -j $(NINJA_JOBS) --timeout 300
+
+integration:
+	CORRAL_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
+
+bench-submit: build
+	./scripts/install-deps.sh all
+	./bench/submit/run.sh $(BUILD)
+
+bench-sched: build
+	$(BUILD)/bench/sched/bench_sched
+
+bench-tune: build
+	./scripts/install-deps.sh all
+	./bench/tune/run.sh $(BUILD)
+
+format:
+	find src tests bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)
