@@ -17,10 +17,10 @@ struct SchedulerOptions {
   double user_share_strength = 0.5;
   // Jobs waiting longer than this leave the size-ordered band and are ordered by age ahead of
   // it; the first of them that cannot start gets the reservation. Bounds every wait.
-  Duration starvation_age = std::chrono::hours(3);
+  Duration starvation_age = std::chrono::hours(12);
   // Jobs at least this many GPUs become starving earlier (their size keeps them back longest).
   int large_job_gpus = 8;
-  Duration large_job_starvation_age = std::chrono::hours(2);
+  Duration large_job_starvation_age = std::chrono::hours(4);
   // Remaining-time estimate for jobs without a time limit.
   Duration default_time_limit = std::chrono::hours(24);
 

@@ -1,0 +1,141 @@
+#include "sim/simulator.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "sched/scheduler.h"
+#include "sim/baseline_scheduler.h"
+#include "sim/metrics.h"
+
+namespace corral::sim {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+
+std::vector<TraceJob> SmallTrace() {
+  // One node of 8 GPUs: a long 1-GPU job, then a big job, then a stream of short 1-GPU jobs.
+  std::vector<TraceJob> t;
+  t.push_back({1, 0, 7200, 4, "a", "a"});
+  t.push_back({2, 10, 3600, 8, "b", "b"});
+  for (int i = 0; i < 30; ++i) t.push_back({100 + i, 20.0 + 300 * i, 1800, 2, "a", "a"});
+  t.push_back({3, 50, 3600, 16, "b", "b"});
+  std::stable_sort(t.begin(), t.end(),
+                   [](const TraceJob& x, const TraceJob& y) { return x.submit_s < y.submit_s; });
+  return t;
+}
+
+const JobOutcome& Find(const SimResult& r, int64_t id) {
+  for (const auto& j : r.jobs)
+    if (j.trace_id == id) return j;
+  static JobOutcome none;
+  return none;
+}
+
+ScenarioConfig TwoNodes() {
+  ScenarioConfig c;
+  c.nodes = 2;
+  c.gpus_per_node = 8;
+  return c;
+}
+
+TEST(SimulatorTest, EveryPolicyFinishesEveryJob) {
+  auto trace = SmallTrace();
+  for (auto make : {+[] { return MakeBaselineScheduler(BaselinePolicy::kFifo); },
+                    +[] { return MakeBaselineScheduler(BaselinePolicy::kGreedy); },
+                    +[] { return MakeBaselineScheduler(BaselinePolicy::kEasy); },
+                    +[] { return sched::MakeDefaultScheduler(); }}) {
+    auto s = make();
+    auto r = Simulate(trace, *s, TwoNodes());
+    ASSERT_TRUE(r.ok()) << r.status().message();
+    Summary sum = Summarize("x", *r);
+    EXPECT_EQ(sum.jobs, static_cast<int>(trace.size()));
+    EXPECT_EQ(sum.never_started, 0);
+    // The 16-GPU gang spans both nodes.
+    EXPECT_EQ(Find(*r, 3).nodes, "0;1");
+    for (const auto& j : r->jobs) EXPECT_GE(j.end_s - j.first_start_s, j.duration_s - 1e-6);
+  }
+}
+
+TEST(SimulatorTest, FifoBlocksAndGreedyPassesTheBigJob) {
+  auto trace = SmallTrace();
+  auto fifo = MakeBaselineScheduler(BaselinePolicy::kFifo);
+  auto greedy = MakeBaselineScheduler(BaselinePolicy::kGreedy);
+  auto rf = Simulate(trace, *fifo, TwoNodes());
+  auto rg = Simulate(trace, *greedy, TwoNodes());
+  ASSERT_TRUE(rf.ok() && rg.ok());
+  // Under FIFO the second short job waits behind the 16-GPU gang; under greedy it does not.
+  EXPECT_GT(Find(*rf, 101).first_start_s, Find(*rg, 101).first_start_s);
+  EXPECT_GE(Find(*rg, 3).first_start_s, Find(*rf, 3).first_start_s);
+}
+
+TEST(SimulatorTest, PreemptionLosesTheGraceAndTheRestartCost) {
+  std::vector<TraceJob> t;
+  t.push_back({1, 0, 20 * 3600, 8, "a", "a"});
+  t.push_back({2, 3600, 600, 8, "b", "b"});
+  ScenarioConfig c;
+  c.nodes = 1;
+  c.gpus_per_node = 8;
+  c.preemptible_trace_jobs = true;
+  c.checkpoint_cost_s = 300;
+  sched::SchedulerOptions o;
+  o.shorter_job_ratio = 4;
+  auto s = sched::MakeDefaultScheduler(o);
+  auto r = Simulate(t, *s, c);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->preemptions, 1);
+  // 8 GPUs x (60 s grace + 300 s restart cost).
+  EXPECT_NEAR(r->lost_gpu_s, 8 * 360.0, 1.0);
+  const JobOutcome& long_job = Find(*r, 1);
+  const JobOutcome& short_job = Find(*r, 2);
+  EXPECT_NEAR(short_job.first_start_s - short_job.submit_s, 60, 1);
+  EXPECT_NEAR(long_job.end_s, 20 * 3600 + 60 + 600 + 300, 2);
+}
+
+TEST(SimulatorTest, FillerKeepsGpusBusyAndYields) {
+  std::vector<TraceJob> t;
+  for (int i = 0; i < 10; ++i) t.push_back({i + 1, 3600.0 * i, 1800, 4, "a", "a"});
+  ScenarioConfig c;
+  c.nodes = 1;
+  c.gpus_per_node = 8;
+  c.filler_jobs = 8;
+  c.filler_duration_s = 7200;
+  auto s = sched::MakeDefaultScheduler();
+  auto r = Simulate(t, *s, c);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  Summary sum = Summarize("filler", *r);
+  EXPECT_GT(sum.allocation, 0.95);
+  EXPECT_GT(r->preempted_filler, 0);
+  for (const auto& j : r->jobs) EXPECT_LE(j.first_start_s - j.submit_s, 31);
+}
+
+TEST(TraceTest, LoadsAWindowAndSynthesisesUsers) {
+  const std::string path = ::testing::TempDir() + "/trace_test.csv";
+  {
+    std::ofstream out(path);
+    out << "job_id,submit_s,duration_s,gpus,user,vc\n"
+        << "1,5,10,1,x,vc1\n0,1,20,8,y,vc2\n2,50,5,2,x,vc1\n";
+  }
+  auto jobs = LoadTrace(path, {0.0, 40.0});
+  ASSERT_TRUE(jobs.ok());
+  ASSERT_EQ(jobs->size(), 2u);
+  EXPECT_EQ((*jobs)[0].id, 0);  // sorted by submission
+  EXPECT_EQ((*jobs)[0].tenant, "vc2");
+  SynthesiseUsers(*jobs, 4);
+  EXPECT_EQ((*jobs)[1].user.rfind("vc1/u", 0), 0u);
+  EXPECT_FALSE(LoadTrace(path + ".missing", {}).ok());
+  std::remove(path.c_str());
+}
+
+TEST(TraceTest, RequestedLimitsRoundUpToBuckets) {
+  EXPECT_EQ(RequestedLimit(60), minutes(15));
+  EXPECT_EQ(RequestedLimit(3600), hours(1));
+  EXPECT_EQ(RequestedLimit(3601), hours(2));
+  EXPECT_EQ(RequestedLimit(30 * 3600), hours(48));
+  EXPECT_EQ(RequestedLimit(8 * 86400), hours(24 * 14));
+}
+
+}  // namespace
+}  // namespace corral::sim
