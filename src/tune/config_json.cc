@@ -125,7 +125,8 @@ Result<SamplerConfig> SamplerConfigFromJson(const json& j, const std::string& fi
                {"constant_liar", BoolOption(&c.tpe.constant_liar)},
                {"prior_weight", DoubleOption(&c.tpe.prior_weight, 0.0, 1e6)},
                {"gamma", DoubleOption(&c.tpe.gamma, 1e-6, 1.0)},
-               {"gamma_max", IntOption(&c.tpe.gamma_max, 1)}};
+               {"gamma_max", IntOption(&c.tpe.gamma_max, 1)},
+               {"equal_height_kernels", BoolOption(&c.tpe.equal_height_kernels)}};
   } else if (c.kind == SamplerKind::kCmaEs) {
     options = {{"sigma0", DoubleOption(&c.cmaes.sigma0, 0.0, 10.0)},
                {"population", IntOption(&c.cmaes.population, 0)},
@@ -148,6 +149,7 @@ json SamplerConfigToJson(const SamplerConfig& c) {
     j["prior_weight"] = c.tpe.prior_weight;
     j["gamma"] = c.tpe.gamma;
     j["gamma_max"] = c.tpe.gamma_max;
+    j["equal_height_kernels"] = c.tpe.equal_height_kernels;
   } else if (c.kind == SamplerKind::kCmaEs) {
     j["sigma0"] = c.cmaes.sigma0;
     j["population"] = c.cmaes.population;

@@ -14,17 +14,17 @@ namespace corral::tune {
 
 // Katib's `Experiment` pieces in neutral form (the server translates the YAML/JSON into these).
 struct KatibSetting {
-  std::string name;
-  std::string value;  // Katib keeps every setting as a string
+  std::string name{};
+  std::string value{};  // Katib keeps every setting as a string
 };
 
 struct KatibParameter {
-  std::string name;
-  std::string parameter_type;  // double | int | categorical | discrete
+  std::string name{};
+  std::string parameter_type{};  // double | int | categorical | discrete
   // feasibleSpace
-  std::string min, max, step;
-  std::vector<std::string> list;
-  std::string distribution;  // "" | uniform | logUniform (normal/logNormal are rejected)
+  std::string min{}, max{}, step{};
+  std::vector<std::string> list{};
+  std::string distribution{};  // "" | uniform | logUniform (normal/logNormal are rejected)
 };
 
 // Search space from spec.parameters. Errors name `parameters[i].<field>`.

@@ -95,7 +95,8 @@ ParzenEstimator::ParzenEstimator(const SearchSpace& space, std::vector<size_t> d
       const double m = mu_[k * nd + j], s = sigma_[k * nd + j];
       inv_sigma_[k * nd + j] = 1.0 / s;
       const double z = NormalCdf((1.0 - m) / s) - NormalCdf(-m / s);
-      log_const_[k] -= std::log(s) + kLogSqrt2Pi + std::log(std::max(z, 1e-300));
+      log_const_[k] -=
+          (options.equal_height ? 0.0 : std::log(s)) + kLogSqrt2Pi + std::log(std::max(z, 1e-300));
     }
   }
   cat_logp_.resize(cat_p_.size());

@@ -18,6 +18,10 @@ class ParzenEstimator {
     // One bandwidth for all kernels (Scott-like rule), as for the joint density; otherwise each
     // 1-D kernel takes the larger gap to its neighbours.
     bool multivariate = false;
+    // Score with kernels of equal height (each numeric factor's density times its bandwidth) rather
+    // than equal mass: wide kernels (isolated observations, the prior) count for more, so l(x)/g(x)
+    // favours regions the bad group covers thinly. Sampling is unaffected.
+    bool equal_height = false;
   };
 
   // `rows[k]` holds the observation's values for `dims` (unit coordinate for numeric parameters,

@@ -24,6 +24,8 @@ struct TpeOptions {
   // Size of the "good" group: min(ceil(gamma * n), gamma_max).
   double gamma = 0.10;
   int gamma_max = 25;
+  // See ParzenEstimator::Options::equal_height.
+  bool equal_height_kernels = false;
 };
 
 struct CmaEsOptions {

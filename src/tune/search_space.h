@@ -16,22 +16,22 @@ enum class ParamKind { kFloat, kInt, kCategorical };
 // A parameter that exists only when an earlier categorical parameter takes one of some choices
 // (e.g. `degree` only for kernel=poly).
 struct ParamCondition {
-  std::string parent;
-  std::vector<std::string> values;
+  std::string parent{};
+  std::vector<std::string> values{};
 };
 
 // One dimension of a search space, in a neutral form that Katib's `Experiment` parameters and
 // the JSON protocol both translate to.
 struct ParamSpec {
-  std::string name;
+  std::string name{};
   ParamKind kind = ParamKind::kFloat;
   double low = 0;
   double high = 0;
   bool log = false;
   // Float: 0 means continuous, otherwise values are low + k*step. Int: the spacing (default 1).
   double step = 0;
-  std::vector<std::string> choices;  // categorical only; unordered
-  std::optional<ParamCondition> condition;
+  std::vector<std::string> choices{};  // categorical only; unordered
+  std::optional<ParamCondition> condition{};
 };
 
 // A configuration: one number per parameter, in the space's order. Float: the value; int: the

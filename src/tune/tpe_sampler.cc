@@ -92,6 +92,7 @@ Result<Assignment> TpeSampler::Suggest(const std::vector<Trial>& trials, Directi
 
   ParzenEstimator::Options pe_options;
   pe_options.prior_weight = options_.prior_weight;
+  pe_options.equal_height = options_.equal_height_kernels;
   const auto n_candidates = static_cast<size_t>(options_.n_ei_candidates);
 
   // Fits l and g over `dims` (using only trials where all of them are active) and returns the

@@ -1,0 +1,1 @@
+"""Corral Python SDK (standard library only)."""
