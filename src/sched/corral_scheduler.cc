@@ -334,7 +334,8 @@ std::optional<Reservation> CorralScheduler::Reserve(const PendingJob& job, TimeP
                        job.req.per_replica.gpus);
 }
 
-bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& out) {
+bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& out,
+                                 Reservation* reservation) {
   const JobRequest& req = job.req;
   const int per = req.per_replica.gpus;
   if (per <= 0) return false;
@@ -381,10 +382,13 @@ bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& 
   });
 
   std::vector<int> count(view_.node_count());
+  auto capped = [&](int n) {
+    return reservation ? std::min(count[n], std::max(0, reservation->spare[n])) : count[n];
+  };
   int room = 0;
   for (int n = 0; n < view_.node_count(); ++n) {
     count[n] = view_.usable_gpus(n);
-    room += count[n] / per;
+    room += capped(n) / per;
   }
   std::unordered_map<JobId, PreemptCause> chosen;
   std::vector<int> queue_left(queues_.size());
@@ -400,17 +404,17 @@ bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& 
     chosen.emplace(r.req.id, v.cause);
     for (const auto& a : r.placement) {
       if (a.node < 0 || a.node >= view_.node_count() || !view_.up(a.node)) continue;
-      room -= count[a.node] / per;
+      room -= capped(a.node) / per;
       for (int g : a.gpus)
         if (g < view_.gpus_on(a.node) && view_.owner(a.node, g) == r.req.id &&
             !view_.claimant(a.node, g).valid())
           ++count[a.node];
-      room += count[a.node] / per;
+      room += capped(a.node) / per;
     }
   }
   if (room < req.replicas) return false;
   auto shares = ChooseNodes(view_.node_count(), req.replicas, per, [&](int n) {
-    return NodeRoom{std::min(count[n] / per, req.replicas), count[n]};
+    return NodeRoom{std::min(capped(n) / per, req.replicas), count[n]};
   });
   if (!shares) return false;
   auto placement = MaterializeGpus(view_, *shares, per, [&](int n, int g) {
@@ -457,6 +461,8 @@ bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& 
     }
     out.preemptions.push_back(std::move(d));
   }
+  if (reservation)
+    for (const auto& a : *placement) reservation->spare[a.node] -= static_cast<int>(a.gpus.size());
   job.claim = std::move(*placement);
   job.claim_since = now;
   view_.Claim(req.id, job.claim);
@@ -543,6 +549,14 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
   // Shapes that did not fit this pass; free room only shrinks within a pass, so they stay
   // unplaceable and the check is skipped for later jobs of the same shape.
   std::vector<Shape> failed_free, failed_spare;
+  struct PreemptKey {
+    Shape shape;
+    int priority;
+    int queue;
+    bool constrained;
+    bool operator==(const PreemptKey&) const = default;
+  };
+  std::vector<PreemptKey> failed_preempt;
   std::optional<Reservation> reservation;
   JobId reserved_for;
   int preemption_attempts = 0;
@@ -581,8 +595,14 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
     }
     if (r.priority != PriorityClass::kOpportunistic &&
         preemption_attempts < options_.max_preemption_attempts_per_pass) {
-      ++preemption_attempts;
-      if (TryPreempt(p, now, out)) continue;
+      // Victims are freed only by starts, so a shape that found none stays without for jobs of
+      // the same class and queue in this pass.
+      const PreemptKey key{shape, static_cast<int>(r.priority), p.queue, constrained};
+      if (std::find(failed_preempt.begin(), failed_preempt.end(), key) == failed_preempt.end()) {
+        ++preemption_attempts;
+        if (TryPreempt(p, now, out, constrained ? &*reservation : nullptr)) continue;
+        if (options_.shorter_job_ratio <= 0) failed_preempt.push_back(key);
+      }
     }
     if (!reservation && r.priority != PriorityClass::kOpportunistic && r.per_replica.gpus > 0) {
       reservation = Reserve(p, now);

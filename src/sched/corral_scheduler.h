@@ -93,7 +93,9 @@ class CorralScheduler final : public Scheduler {
   void Start(PendingJob& job, Placement placement, TimePoint now, DecisionBatch& out);
   void StartClaimed(TimePoint now, DecisionBatch& out);
   std::optional<Placement> TryPlace(const PendingJob& job, const Reservation* reservation) const;
-  bool TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& out);
+  // `reservation` (when the job would run past it) caps what it may take per node, as for
+  // placement on free GPUs.
+  bool TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& out, Reservation* reservation);
   std::optional<Reservation> Reserve(const PendingJob& job, TimePoint now) const;
   void Account(int queue, int user, int gpus, TimePoint now);
   void DropClaim(PendingJob& job);

@@ -67,7 +67,11 @@ TEST(CorralSchedulerTest, GangStartsWhole) {
 }
 
 TEST(CorralSchedulerTest, BigGangIsNotStarvedByAStreamOfSmallJobs) {
-  CorralScheduler s({});
+  // Shorter jobs go first, so the big job heads the order once it has waited the large-job
+  // starvation age; from then on it holds the reservation and small jobs only backfill.
+  SchedulerOptions o;
+  o.large_job_starvation_age = minutes(30);
+  CorralScheduler s(o);
   s.SetNodes(Nodes(1, 8));
   int64_t next = 1;
   // The node is busy with 1-GPU jobs of 1 h, started 10 minutes apart.
@@ -102,12 +106,14 @@ TEST(CorralSchedulerTest, BigGangIsNotStarvedByAStreamOfSmallJobs) {
       else
         ends.push_back({now + hours(1), st.job});
     }
-    if (!big_started)
+    if (!big_started && now >= big.submitted + minutes(30)) {
       EXPECT_NE(s.PendingReason(JobId(100)).find("reserved for"), std::string::npos);
+    }
   }
   ASSERT_TRUE(big_started);
-  // The last of the first eight ends at 2h10m; the reservation holds from then.
-  EXPECT_LE(*big_started, T0() + hours(2) + minutes(15));
+  // Starving from 1h45m; small jobs started before then run 1 h at most, and no later one may
+  // delay it.
+  EXPECT_LE(*big_started, T0() + hours(2) + minutes(50));
 }
 
 TEST(CorralSchedulerTest, BackfillsJobsThatEndBeforeTheReservation) {
