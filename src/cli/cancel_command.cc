@@ -13,7 +13,9 @@ int CancelCommand(CommandContext& ctx, const std::vector<std::string>& job_ids) 
     auto job = ctx.api.PostRaw("/jobs/" + PercentEncode(id) + "/cancel", "", "");
     if (!job.ok()) {
       Status status = job.status();
-      if (status.code() == StatusCode::kFailedPrecondition) {
+      // Name the job when the server's message does not, since several may be cancelled at once.
+      if (status.code() == StatusCode::kFailedPrecondition &&
+          status.message().find(id) == std::string::npos) {
         status = Status(status.code(), fmt::format("job {}: {}", id, status.message()));
       }
       int code = ReportFailure(status, ctx.api.connection(), ctx.err);
