@@ -137,6 +137,9 @@ Result<Assignment> TpeSampler::Suggest(const std::vector<Trial>& trials, Directi
   std::vector<bool> decided(space_.size(), false);
   if (options_.multivariate) {
     pe_options.multivariate = true;
+    // Joint kernels share one bandwidth, so equal heights would only inflate the prior kernel (by
+    // a factor growing exponentially with the dimension).
+    pe_options.equal_height = false;
     std::vector<size_t> joint;
     for (size_t i = 0; i < space_.size(); ++i)
       if (space_.parent(i) < 0) joint.push_back(i);
@@ -146,6 +149,7 @@ Result<Assignment> TpeSampler::Suggest(const std::vector<Trial>& trials, Directi
       decided[joint[j]] = true;
     }
     pe_options.multivariate = false;
+    pe_options.equal_height = options_.equal_height_kernels;
   }
   for (size_t i = 0; i < space_.size(); ++i) {
     if (decided[i]) continue;
