@@ -274,7 +274,8 @@ def report_blackbox(rows, out, suite):
         return {r["seed"]: max(r["curve"][b - 1] - best_seen[pr], 0.0) for r in rs}
 
     configs = sorted({(r["tuner"], r["sampler"]) for r in rows})
-    marks = [b for b in BUDGET_MARKS if any(len(r["curve"]) >= b for r in rows)]
+    longest = max(len(r["curve"]) for r in rows)
+    marks = sorted({b for b in BUDGET_MARKS if b <= longest} | {longest})
     out.append("| problem | budget | " + " | ".join(f"{k}-{s}" for k, s in configs) + " |")
     out.append("|---|---|" + "---|" * len(configs))
     for pr in problems:
