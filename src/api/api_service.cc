@@ -48,7 +48,12 @@ std::string SseEvent(const std::string& event, const std::string& data, int64_t 
   std::string out;
   if (id > 0) out += "id: " + std::to_string(id) + "\n";
   out += "event: " + event + "\n";
-  for (auto& line : Split(data, '\n')) out += "data: " + line + "\n";
+  // SSE ends a line at CR as well as LF: a bare CR inside (progress bars) becomes a line break.
+  std::string text = data;
+  while (!text.empty() && text.back() == '\r') text.pop_back();
+  for (auto& c : text)
+    if (c == '\r') c = '\n';
+  for (auto& line : Split(text, '\n')) out += "data: " + line + "\n";
   out += "\n";
   return out;
 }

@@ -64,7 +64,8 @@ class Client:
         return self.request("POST", path, body=body if body is not None else {}, **kw)
 
     def submit(self, **spec):
-        spec.setdefault("command", ["true"])
+        if "script" not in spec:
+            spec.setdefault("command", ["true"])
         return self.post("/api/v1/jobs", spec)
 
     def job(self, job_id):

@@ -1,5 +1,7 @@
 #include "exec/local/local_executor.h"
 
+#include <algorithm>
+
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -287,6 +289,9 @@ void LocalExecutor::SpawnReplica(const PendingLaunch& launch) {
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   posix_spawn_file_actions_adddup2(&actions, lock_src, kShimLockFd);
   posix_spawn_file_actions_adddup2(&actions, notify_src, kShimNotifyFd);
+  // Nothing else of the server's (listening socket, client connections, database) may outlive it
+  // in a shim: a held listening socket would keep a restarted server from binding its port.
+  posix_spawn_file_actions_addclosefrom_np(&actions, std::max(kShimLockFd, kShimNotifyFd) + 1);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   // A session of its own: the server's death, its terminal or its process group do not reach it.
