@@ -17,27 +17,6 @@ constexpr double kSqrt5 = 2.2360679774997896964;
 double NormalPdf(double z) { return 0.3989422804014327 * std::exp(-0.5 * z * z); }
 double NormalCdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
 
-// Inverse of the standard normal CDF (Acklam's rational approximation, |error| < 1.2e-9).
-double NormalQuantile(double p) {
-  static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,  -2.759285104469687e+02,
-                             1.383577518672690e+02,  -3.066479806614716e+01, 2.506628277459239e+00};
-  static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02,
-                             6.680131188771972e+01, -1.328068155288572e+01};
-  static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00,
-                             -2.549732539343734e+00, 4.374664141464968e+00,  2.938163982698783e+00};
-  static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00,
-                             3.754408661907416e+00};
-  if (p < 0.02425) {
-    const double q = std::sqrt(-2 * std::log(p));
-    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
-           ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1);
-  }
-  if (p > 1 - 0.02425) return -NormalQuantile(1 - p);
-  const double q = p - 0.5, r = q * q;
-  return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
-         (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1);
-}
-
 // log of expected improvement below `best` for a Gaussian prediction, stable far in the tail.
 double LogExpectedImprovement(double mean, double sd, double best) {
   const double z = (best - mean) / sd;
@@ -211,7 +190,8 @@ Result<Assignment> GpSampler::Suggest(const std::vector<Trial>& trials, Directio
     return SampleUniform(space_, rng);
   }
 
-  // Targets: losses through a rank-based normal-scores transform, robust to heavy tails.
+  // Targets: log(loss - min + eps), standardised. The log spreads out the region near the best
+  // and compresses heavy bad tails (Rosenbrock-like objectives) without discarding magnitudes.
   const auto n = static_cast<Eigen::Index>(done.size());
   std::vector<double> loss(done.size());
   for (size_t k = 0; k < done.size(); ++k) loss[k] = Loss(direction, *trials[done[k]].value);
@@ -219,15 +199,13 @@ Result<Assignment> GpSampler::Suggest(const std::vector<Trial>& trials, Directio
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return loss[a] < loss[b]; });
+  const double lo = loss[order.front()], hi = loss[order.back()];
+  const double eps = std::max(1e-3 * (hi - lo), 1e-12);
   Eigen::VectorXd y(n);
-  for (size_t r = 0; r < order.size();) {
-    size_t e = r;
-    while (e + 1 < order.size() && loss[order[e + 1]] == loss[order[r]]) ++e;
-    const double q =
-        NormalQuantile(((static_cast<double>(r + e) / 2.0) + 0.5) / static_cast<double>(n));
-    for (size_t t = r; t <= e; ++t) y[static_cast<Eigen::Index>(order[t])] = q;
-    r = e + 1;
-  }
+  for (Eigen::Index k = 0; k < n; ++k) y[k] = std::log(loss[static_cast<size_t>(k)] - lo + eps);
+  const double mean_y = y.mean();
+  const double sd_y = std::sqrt((y.array() - mean_y).square().mean());
+  y = (y.array() - mean_y) / (sd_y > 0 ? sd_y : 1.0);
   Eigen::MatrixXd x(n, input_dims_);
   for (Eigen::Index k = 0; k < n; ++k)
     x.row(k) = Encode(trials[done[static_cast<size_t>(k)]].params).transpose();

@@ -12,10 +12,11 @@ namespace corral::tune {
 // Gaussian-process Bayesian optimisation for small budgets (tens to a few hundred trials):
 // Matern-5/2 kernel with one length scale per input (log-normal prior scaled with the dimension,
 // which keeps high-dimensional fits from over-fitting), hyper-parameters fitted by gradient ascent
-// on the marginal likelihood warm-started from the previous fit, losses standardised with their
-// bad tail log-compressed, and expected improvement maximised over random and local candidates.
-// Categorical parameters are one-hot inputs. Pending trials enter at the model's mean prediction
-// (kriging believer), so a parallel batch spreads out. Start-up trials follow a Sobol sequence.
+// on the marginal likelihood warm-started from the previous fit, losses log-transformed above
+// their minimum and standardised, and expected improvement maximised over random and local
+// candidates. Categorical parameters are one-hot inputs. Pending trials enter at the model's mean
+// prediction (kriging believer), so a parallel batch spreads out. Start-up trials follow a Sobol
+// sequence.
 class GpSampler : public Sampler {
  public:
   GpSampler(const SearchSpace& space, const GpOptions& options,
