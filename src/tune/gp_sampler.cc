@@ -200,7 +200,8 @@ Result<Assignment> GpSampler::Suggest(const std::vector<Trial>& trials, Directio
   std::stable_sort(order.begin(), order.end(),
                    [&](size_t a, size_t b) { return loss[a] < loss[b]; });
   const double lo = loss[order.front()], hi = loss[order.back()];
-  const double eps = std::max(1e-3 * (hi - lo), 1e-12);
+  const double median = loss[order[order.size() / 2]];
+  const double eps = std::max(0.1 * (median - lo), 1e-9 * (1 + std::abs(hi - lo)));
   Eigen::VectorXd y(n);
   for (Eigen::Index k = 0; k < n; ++k) y[k] = std::log(loss[static_cast<size_t>(k)] - lo + eps);
   const double mean_y = y.mean();
