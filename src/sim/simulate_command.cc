@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iomanip>
 #include <memory>
 #include <sstream>
 
@@ -54,6 +55,7 @@ void WriteCsv(const std::string& dir, const std::string& name, const SimResult& 
   for (char& c : file)
     if (c == '+') c = '_';
   std::ofstream out(std::filesystem::path(dir) / (file + ".csv"));
+  out << std::fixed << std::setprecision(1);
   out << "job_id,kind,submit_s,start_s,end_s,wait_s,jct_s,duration_s,gpus,tenant,user,nodes,"
          "preemptions\n";
   for (const auto& j : r.jobs) {
