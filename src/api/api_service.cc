@@ -119,6 +119,8 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
   };
   if (parts.empty()) return ErrorResponse(NotFound("no route for " + path));
 
+  if (auto mount = mounts_.find(parts[0]); mount != mounts_.end())
+    return mount->second->Handle(*caller, parts, request);
   if (parts[0] == "jobs") {
     if (parts.size() == 1) {
       if (m == "POST") return SubmitJob(*caller, request);

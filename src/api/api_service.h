@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -11,6 +12,15 @@
 #include "store/store.h"
 
 namespace corral::api {
+
+// Serves one top-level collection under /api/v1 (e.g. "experiments") for another module.
+class SubRouter {
+ public:
+  virtual ~SubRouter() = default;
+  // `parts` is the path below /api/v1 split at '/', parts[0] being the collection's name.
+  virtual HttpResponse Handle(const jobs::Caller& caller, const std::vector<std::string>& parts,
+                              const HttpRequest& request) = 0;
+};
 
 struct ApiLimits {
   size_t max_body_bytes = 1 << 20;
@@ -24,6 +34,8 @@ class ApiService {
              ApiLimits limits = {});
 
   HttpResponse Handle(const HttpRequest& request);
+  // Routes /api/v1/<collection>/... to `router` (not owned). Call before serving.
+  void Mount(const std::string& collection, SubRouter* router) { mounts_[collection] = router; }
   const ApiLimits& limits() const { return limits_; }
 
  private:
@@ -46,6 +58,7 @@ class ApiService {
   EventHub& hub_;
   ApiLimits limits_;
 
+  std::map<std::string, SubRouter*> mounts_;
   std::mutex auth_mu_;
   std::unordered_map<std::string, jobs::Caller> auth_cache_;  // token hash -> caller
 };

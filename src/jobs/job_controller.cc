@@ -58,7 +58,7 @@ void JobController::Emit(const Job& job, const std::string& type, const std::str
     return;
   }
   ev.seq = *seq;
-  if (listener_) listener_(ev);
+  for (auto& listener : listeners_) listener(ev);
 }
 
 Status JobController::Recover() {

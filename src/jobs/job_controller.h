@@ -77,7 +77,8 @@ class JobController {
   Status SchedulePass();
   bool pass_wanted() const { return pass_wanted_; }
 
-  void SetEventListener(EventListener listener) { listener_ = std::move(listener); }
+  // Every job event, after it was written to the store (not yet committed).
+  void AddEventListener(EventListener listener) { listeners_.push_back(std::move(listener)); }
   size_t active_jobs() const { return active_.size(); }
 
  private:
@@ -105,7 +106,7 @@ class JobController {
   ControllerOptions options_;
   std::unordered_map<JobId, ActiveJob> active_;
   bool pass_wanted_ = true;
-  EventListener listener_;
+  std::vector<EventListener> listeners_;
 };
 
 }  // namespace corral::jobs

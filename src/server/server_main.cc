@@ -202,7 +202,12 @@ int RunServer(int argc, char** argv) {
   ControlLoop control(**store);
   control.SetController(&controller);
   api::EventHub hub;
-  controller.SetEventListener([&hub](const store::StoredEvent& e) { hub.Publish(e); });
+  // Streams show an event only once it is durable: a crash must not unsay what a client saw.
+  controller.AddEventListener([&hub, &control](const store::StoredEvent& e) {
+    control.AfterCommit([&hub, e](Status committed) {
+      if (committed.ok()) hub.Publish(e);
+    });
+  });
   executor->SetEventSink([&control, &controller](exec::ExecEvent ev) {
     control.Post([&controller, ev = std::move(ev)] { controller.OnExecEvent(ev); });
   });

@@ -1,0 +1,1 @@
+// Placeholder until the experiment controller lands.
