@@ -1,1 +1,0 @@
-// Placeholder until the experiment controller lands.
