@@ -11,6 +11,7 @@
 #include "api/job_json.h"
 #include "api/json_reader.h"
 #include "api/openapi.h"
+#include "api/queue_json.h"
 #include "api/tokens.h"
 
 namespace corral::api {
@@ -155,6 +156,10 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
   } else if (parts.size() == 1 && parts[0] == "users") {
     if (m == "POST") return CreateUser(*caller, request);
     if (m == "GET") return ListUsers(*caller);
+    return method_not_allowed();
+  } else if (parts.size() == 1 && parts[0] == "queues") {
+    if (m == "GET") return ListQueues();
+    if (m == "PUT") return SetQueues(*caller, request);
     return method_not_allowed();
   } else if (parts.size() == 1 && parts[0] == "tokens") {
     if (m == "POST") return CreateToken(*caller);
@@ -444,6 +449,28 @@ HttpResponse ApiService::CreateToken(const jobs::Caller& caller) {
   });
   if (!s.ok()) return ErrorResponse(s.status());
   return JsonResponse(201, {{"token", token}});
+}
+
+HttpResponse ApiService::ListQueues() {
+  auto queues = CallOnControl(control_, [&] { return jobs_.Queues(); });
+  return JsonResponse(200, QueueViewsToJson(queues));
+}
+
+HttpResponse ApiService::SetQueues(const jobs::Caller& caller, const HttpRequest& request) {
+  if (!caller.is_admin())
+    return ErrorResponse(Status(StatusCode::kPermissionDenied, "only admins may configure queues"));
+  auto body = ParseBody(request.body, request.Header("content-type"));
+  if (!body.ok()) return ErrorResponse(body.status());
+  auto queues = ParseQueues(*body);
+  if (!queues.ok()) return ErrorResponse(queues.status());
+  std::string stored = QueueConfigsToJson(*queues).dump();
+  auto done = CallDurable(control_, [&]() -> Result<int> {
+    CORRAL_RETURN_IF_ERROR(jobs_.SetQueues(*queues));
+    CORRAL_RETURN_IF_ERROR(store_.PutSetting(kQueuesSetting, stored));
+    return 0;
+  });
+  if (!done.ok()) return ErrorResponse(done.status());
+  return ListQueues();
 }
 
 }  // namespace corral::api

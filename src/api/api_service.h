@@ -51,6 +51,8 @@ class ApiService {
   HttpResponse CreateUser(const jobs::Caller& caller, const HttpRequest& request);
   HttpResponse ListUsers(const jobs::Caller& caller);
   HttpResponse CreateToken(const jobs::Caller& caller);
+  HttpResponse ListQueues();
+  HttpResponse SetQueues(const jobs::Caller& caller, const HttpRequest& request);
 
   ControlPort& control_;
   jobs::JobController& jobs_;

@@ -139,7 +139,57 @@ Result<Job> JobController::Submit(const Caller& caller, JobSpec spec) {
   return job;
 }
 
+Status JobController::SetQueues(std::vector<sched::QueueConfig> queues) {
+  CORRAL_RETURN_IF_ERROR(scheduler_->SetQueues(queues));
+  queues_ = std::move(queues);
+  pass_wanted_ = true;
+  return Status::Ok();
+}
+
+std::vector<QueueView> JobController::Queues() const {
+  std::vector<QueueView> out;
+  auto find = [&out](const std::string& name) -> QueueView& {
+    for (auto& q : out)
+      if (q.config.name == name) return q;
+    out.push_back({});
+    out.back().config.name = name;
+    return out.back();
+  };
+  find("default");
+  for (auto& q : queues_) {
+    QueueView& v = find(q.name);
+    v.config = q;
+    v.configured = true;
+  }
+  for (auto& [id, active] : active_) {
+    const Job& job = active.job;
+    QueueView& v = find(job.spec.queue);
+    if (job.state == JobState::kStarting || job.state == JobState::kRunning) {
+      ++v.running_jobs;
+      v.gpus_in_use += job.spec.replicas * job.spec.resources.gpus;
+    } else {
+      ++v.pending_jobs;
+    }
+  }
+  return out;
+}
+
 Status JobController::CheckFeasible(const JobSpec& spec) const {
+  if (spec.queue != "default" &&
+      std::none_of(queues_.begin(), queues_.end(),
+                   [&](const sched::QueueConfig& q) { return q.name == spec.queue; })) {
+    return InvalidArgument("queue", "no queue named '" + spec.queue + "' (see GET /api/v1/queues)");
+  }
+  for (auto& q : queues_) {
+    if (q.name == spec.queue && q.max_gpus >= 0 &&
+        static_cast<int64_t>(spec.resources.gpus) * spec.replicas > q.max_gpus) {
+      return {StatusCode::kInfeasible,
+              "queue " + q.name + " may use at most " + std::to_string(q.max_gpus) +
+                  " GPUs but the job asks for " +
+                  std::to_string(static_cast<int64_t>(spec.resources.gpus) * spec.replicas),
+              "resources.gpus"};
+    }
+  }
   int max_node_gpus = 0, total_gpus = 0, max_node_cpus = 0;
   for (auto& n : nodes_) {
     max_node_gpus = std::max<int>(max_node_gpus, static_cast<int>(n.gpus.size()));

@@ -40,6 +40,14 @@ struct NodeView {
   std::vector<GpuUse> gpus;
 };
 
+struct QueueView {
+  sched::QueueConfig config;
+  bool configured = false;  // false: seen only on jobs, running with default settings
+  int gpus_in_use = 0;
+  int running_jobs = 0;
+  int pending_jobs = 0;
+};
+
 struct ControllerOptions {
   Duration default_kill_grace{10'000};
   Duration preemption_grace{30'000};
@@ -68,6 +76,11 @@ class JobController {
   Result<std::string> LogPath(const Caller& caller, JobId id, std::optional<int> attempt,
                               int replica);
   std::vector<NodeView> Nodes() const;
+
+  // Replaces the queue configuration; takes effect at the next pass. Jobs may name only
+  // configured queues (and "default", which always exists).
+  Status SetQueues(std::vector<sched::QueueConfig> queues);
+  std::vector<QueueView> Queues() const;
 
   // From the executor (re-posted onto the control thread).
   void OnExecEvent(const exec::ExecEvent& event);
@@ -107,6 +120,7 @@ class JobController {
   std::unordered_map<JobId, ActiveJob> active_;
   bool pass_wanted_ = true;
   std::vector<EventListener> listeners_;
+  std::vector<sched::QueueConfig> queues_;
 };
 
 }  // namespace corral::jobs

@@ -354,8 +354,11 @@ bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& 
   std::vector<Victim> victims;
   int victim_gpus = 0;
   for (auto& [id, r] : running_) {
-    if (r.preempting || !Preemptible(r)) continue;
+    if (r.preempting) continue;
     const double elapsed = Seconds(now - r.started);
+    // Capacity a queue borrows is lent, not given: it is taken back (for the lender's guarantee or
+    // for interactive work) whether or not the borrowing job asked to be preemptible. Only the
+    // other causes need the job's consent.
     if (r.req.priority == PriorityClass::kOpportunistic && req.priority > r.req.priority) {
       victims.push_back({0, elapsed, &r, PreemptCause::kOpportunistic});
     } else if (interactive && r.req.priority < req.priority && Borrowing(r.queue)) {
@@ -363,7 +366,7 @@ bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& 
     } else if (reclaiming && r.queue != job.queue && r.req.priority <= req.priority &&
                Borrowing(r.queue)) {
       victims.push_back({1, elapsed, &r, PreemptCause::kReclaim});
-    } else if (options_.shorter_job_ratio > 0 && r.req.priority <= req.priority &&
+    } else if (options_.shorter_job_ratio > 0 && Preemptible(r) && r.req.priority <= req.priority &&
                now - r.started >= options_.min_run_before_preemption &&
                r.req.total_gpus() * RemainingSeconds(r.req, r.started, now) >
                    options_.shorter_job_ratio * own_gpu_s) {
@@ -574,7 +577,7 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
     // Opportunistic work ignores the reservation: the reserved job preempts it when due.
     const bool constrained =
         reservation && r.priority != PriorityClass::kOpportunistic &&
-        now + Duration(static_cast<int64_t>(RemainingSeconds(r, now, now) * 1000)) >
+        now + Duration(static_cast<int64_t>(RemainingSeconds(r, now, now) * 1000)) >=
             reservation->start;
     const bool known_failure =
         std::find(failed_free.begin(), failed_free.end(), shape) != failed_free.end() ||

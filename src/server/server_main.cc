@@ -14,9 +14,14 @@
 
 #include "api/api_service.h"
 #include "api/event_hub.h"
+#include "api/experiments_routes.h"
+#include "api/json_reader.h"
+#include "api/queue_json.h"
 #include "api/tokens.h"
 #include "common/log.h"
 #include "exec/local/local_executor.h"
+#include "experiments/experiment_controller.h"
+#include "experiments/ticker.h"
 #include "gpu/inventory.h"
 #include "jobs/job_controller.h"
 #include "sched/scheduler.h"
@@ -78,6 +83,26 @@ Result<std::optional<std::string>> BootstrapAdmin(store::Store& store) {
   return std::optional<std::string>(token);
 }
 
+// Queue configuration: a file given at start replaces (and is stored as) the configuration;
+// otherwise the stored one, last set through the API, applies.
+Status LoadQueues(store::Store& store, jobs::JobController& controller, const std::string& file) {
+  std::string text;
+  if (!file.empty()) {
+    std::ifstream in(file);
+    if (!in) return InvalidArgument("--queues-file", "cannot read " + file);
+    std::string body((std::istreambuf_iterator<char>(in)), {});
+    CORRAL_ASSIGN_OR_RETURN(auto parsed, api::ParseBody(body, "application/yaml"));
+    CORRAL_ASSIGN_OR_RETURN(auto queues, api::ParseQueues(parsed));
+    CORRAL_RETURN_IF_ERROR(controller.SetQueues(queues));
+    return store.PutSetting(api::kQueuesSetting, api::QueueConfigsToJson(queues).dump());
+  }
+  CORRAL_ASSIGN_OR_RETURN(auto stored, store.GetSetting(api::kQueuesSetting));
+  if (!stored) return Status::Ok();
+  CORRAL_ASSIGN_OR_RETURN(auto parsed, api::ParseBody(*stored, "application/json"));
+  CORRAL_ASSIGN_OR_RETURN(auto queues, api::ParseQueues(parsed));
+  return controller.SetQueues(queues);
+}
+
 }  // namespace
 
 int RunServer(int argc, char** argv) {
@@ -91,6 +116,9 @@ int RunServer(int argc, char** argv) {
   std::string admin_token_file;
   std::string log_level = "info";
   double kill_grace_s = 10;
+  std::string queues_file;
+  double starvation_age_s = -1, large_starvation_age_s = -1, preemption_grace_s = -1,
+         opportunistic_grace_s = -1;
   app.add_option("--data-dir", data_dir, "State directory (env CORRAL_DATA_DIR)")
       ->capture_default_str();
   app.add_option("--host", host, "Address to listen on")->capture_default_str();
@@ -113,6 +141,21 @@ int RunServer(int argc, char** argv) {
   app.add_option("--kill-grace", kill_grace_s, "Seconds between SIGTERM and SIGKILL on cancel")
       ->check(CLI::Range(0.0, 3600.0))
       ->capture_default_str();
+  app.add_option("--queues-file", queues_file,
+                 "YAML/JSON queue configuration: queues: [{name, guaranteed_gpus, max_gpus, "
+                 "weight}] (replaces the stored one; change it live with PUT /api/v1/queues)");
+  app.add_option("--starvation-age", starvation_age_s,
+                 "Seconds after which a waiting job is ordered by age and reserved for")
+      ->check(CLI::Range(0.0, 1e7));
+  app.add_option("--large-job-starvation-age", large_starvation_age_s,
+                 "The same for jobs of 8 GPUs or more")
+      ->check(CLI::Range(0.0, 1e7));
+  app.add_option("--preemption-grace", preemption_grace_s,
+                 "Seconds between SIGTERM and SIGKILL for preempted guaranteed-capacity work")
+      ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--opportunistic-grace", opportunistic_grace_s,
+                 "Seconds between SIGTERM and SIGKILL for preempted opportunistic work")
+      ->check(CLI::Range(0.0, 3600.0));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -197,8 +240,18 @@ int RunServer(int argc, char** argv) {
   auto executor = std::make_unique<exec::LocalExecutor>(eopts);
   jobs::ControllerOptions copts;
   copts.default_kill_grace = Duration(static_cast<int64_t>(kill_grace_s * 1000));
-  jobs::JobController controller(**store, *executor, sched::MakeDefaultScheduler(), nodes, clock,
-                                 copts);
+  sched::SchedulerOptions sopts;
+  auto seconds = [](double s) { return Duration(static_cast<int64_t>(s * 1000)); };
+  if (starvation_age_s >= 0) sopts.starvation_age = seconds(starvation_age_s);
+  if (large_starvation_age_s >= 0) sopts.large_job_starvation_age = seconds(large_starvation_age_s);
+  if (preemption_grace_s >= 0) sopts.preemption_grace = seconds(preemption_grace_s);
+  if (opportunistic_grace_s >= 0) sopts.opportunistic_grace = seconds(opportunistic_grace_s);
+  jobs::JobController controller(**store, *executor, sched::MakeDefaultScheduler(sopts), nodes,
+                                 clock, copts);
+  if (Status s = LoadQueues(**store, controller, queues_file); !s.ok()) {
+    fprintf(stderr, "corral server: queues: %s\n", s.ToString().c_str());
+    return 2;
+  }
   ControlLoop control(**store);
   control.SetController(&controller);
   api::EventHub hub;
@@ -208,6 +261,13 @@ int RunServer(int argc, char** argv) {
       if (committed.ok()) hub.Publish(e);
     });
   });
+  experiments::ExperimentController experiments(**store, controller, clock);
+  auto post_experiment_tick = [&control, &experiments] {
+    control.Post([&experiments] { experiments.Tick(); });
+  };
+  experiments.set_wake(post_experiment_tick);
+  controller.AddEventListener(
+      [&experiments](const store::StoredEvent& e) { experiments.OnJobEvent(e); });
   executor->SetEventSink([&control, &controller](exec::ExecEvent ev) {
     control.Post([&controller, ev = std::move(ev)] { controller.OnExecEvent(ev); });
   });
@@ -215,13 +275,20 @@ int RunServer(int argc, char** argv) {
     fprintf(stderr, "corral server: recovering jobs: %s\n", s.ToString().c_str());
     return 1;
   }
+  if (Status s = experiments.Recover(); !s.ok()) {
+    fprintf(stderr, "corral server: recovering experiments: %s\n", s.ToString().c_str());
+    return 1;
+  }
   if (Status s = (*store)->Flush(); !s.ok()) {
     fprintf(stderr, "corral server: %s\n", s.ToString().c_str());
     return 1;
   }
   control.Start();
+  experiments::Ticker experiment_ticker(Duration(250), post_experiment_tick);
 
   api::ApiService service(control, controller, **store, hub);
+  api::ExperimentsRoutes experiment_routes(control, experiments, service.limits().max_body_bytes);
+  service.Mount("experiments", &experiment_routes);
   HttpServerOptions hopts;
   hopts.host = host;
   hopts.port = static_cast<uint16_t>(port);
@@ -234,6 +301,7 @@ int RunServer(int argc, char** argv) {
     return 1;
   }
   std::string url = "http://" + host + ":" + std::to_string((*http)->port());
+  control.Post([&experiments, url] { experiments.set_server_url(url); });
   {
     std::ofstream info(data_dir + "/server.json");
     info << "{\"url\": \"" << url << "\", \"pid\": " << getpid() << "}\n";
