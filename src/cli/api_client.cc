@@ -158,6 +158,15 @@ Result<nlohmann::json> ApiClient::PostRaw(std::string_view path, std::string bod
   return ParseJsonReply(http_.Send(request));
 }
 
+Result<nlohmann::json> ApiClient::PutRaw(std::string_view path, std::string body,
+                                         std::string_view content_type) {
+  HttpRequest request = NewRequest("PUT", path);
+  request.headers.emplace_back("Accept", "application/json");
+  request.headers.emplace_back("Content-Type", std::string(content_type));
+  request.body = std::move(body);
+  return ParseJsonReply(http_.Send(request));
+}
+
 Result<std::string> ApiClient::GetText(std::string_view path) {
   HttpRequest request = NewRequest("GET", path);
   auto reply = http_.Send(request);

@@ -46,6 +46,8 @@ class ApiClient {
   // body with an empty content type is a bare POST (cancel).
   Result<nlohmann::json> PostRaw(std::string_view path, std::string body,
                                  std::string_view content_type);
+  Result<nlohmann::json> PutRaw(std::string_view path, std::string body,
+                                std::string_view content_type);
   Result<std::string> GetText(std::string_view path);
 
   // Reads an SSE stream until the server closes it or `on_event` returns false. Ok in both cases;

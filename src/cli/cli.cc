@@ -135,6 +135,12 @@ int RunCli(int argc, char** argv) {
   cancel->fallthrough();
   cancel->add_option("jobs", flags.job_ids, "Job ids")->required();
 
+  CLI::App* queues = app.add_subcommand("queues", "List queues and their use; set them (admin)");
+  queues->fallthrough();
+  std::string queues_file;
+  queues->add_option("--set", queues_file,
+                     "Replace the queue configuration with this YAML/JSON file "
+                     "(queues: [{name, guaranteed_gpus, max_gpus, weight}])");
   CLI::App* nodes = app.add_subcommand("nodes", "List every GPU, free or used, and by whom");
   nodes->fallthrough();
 
@@ -247,6 +253,7 @@ int RunCli(int argc, char** argv) {
   }
   if (cancel->parsed()) return CancelCommand(ctx, flags.job_ids);
   if (nodes->parsed()) return NodesCommand(ctx);
+  if (queues->parsed()) return QueuesCommand(ctx, queues_file);
   if (login->parsed()) return LoginCommand(ctx, LoginOptions{config_path});
   if (whoami->parsed()) return WhoamiCommand(ctx);
   if (users_create->parsed()) return CreateUserCommand(ctx, flags.user_name, flags.user_admin);

@@ -55,6 +55,8 @@ int LogsCommand(CommandContext& ctx, const LogsOptions& options);
 int CancelCommand(CommandContext& ctx, const std::vector<std::string>& job_ids);
 
 int NodesCommand(CommandContext& ctx);
+// `corral queues` lists queues with their use; with a file, replaces the configuration (admin).
+int QueuesCommand(CommandContext& ctx, const std::string& set_file);
 
 int WhoamiCommand(CommandContext& ctx);
 struct LoginOptions {

@@ -136,3 +136,15 @@ def test_interactive_preempts_opportunistic(queued_server):
     assert len(victims) == 1
     for j in fillers:
         c.post(f"/api/v1/jobs/{j}/cancel")
+
+
+def test_queues_cli(queued_server, tmp_path):
+    out = queued_server.cli("queues", check=True).stdout
+    assert "team-a" in out and "team-b" in out and "GUARANTEED" in out
+    f = tmp_path / "q.yaml"
+    f.write_text("queues:\n  - {name: research, guaranteed_gpus: 3}\n")
+    out = queued_server.cli("queues", "--set", str(f), check=True).stdout
+    assert "research" in out and "team-a" not in out
+    f.write_text("queues:\n  - {name: research, guaranteed_gpus: -3}\n")
+    r = queued_server.cli("queues", "--set", str(f))
+    assert r.returncode != 0 and "queues[0].guaranteed_gpus" in r.stderr
