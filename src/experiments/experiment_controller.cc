@@ -1,0 +1,618 @@
+#include "experiments/experiment_controller.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+#include "common/log.h"
+#include "experiments/trial_template.h"
+
+namespace corral::experiments {
+
+using nlohmann::json;
+
+// How far the controller has read one trial's output: bytes of complete lines consumed from the
+// log of `attempt`, and how many objective values came without a step of their own.
+struct ExperimentController::TrialRun {
+  int attempt = 0;
+  int64_t offset = 0;
+  int64_t count = 0;
+};
+
+struct ExperimentController::Active {
+  Experiment row;
+  ParsedSpec parsed;
+  std::optional<tune::Study> study;
+  std::optional<MetricLineParser> parser;
+  jobs::Caller owner;
+  std::map<int, Trial> trials;
+  std::map<int, TrialRun> runs;
+  std::string message;
+  bool dirty = false;
+  bool ended = false;
+
+  const ExperimentSpec& spec() const { return parsed.spec; }
+};
+
+namespace {
+
+bool InFlight(const Trial& t) { return t.state == kTrialPending || t.state == kTrialRunning; }
+
+ParamValue ToParamValue(const json& v) {
+  if (v.is_boolean()) return v.get<bool>();
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number()) return v.get<double>();
+  if (v.is_string()) return v.get<std::string>();
+  return std::string();
+}
+
+std::string ParamText(const json& v) {
+  if (v.is_string()) return v.get<std::string>();
+  if (v.is_null()) return "";
+  return v.dump();
+}
+
+TrialCounts Count(const std::map<int, Trial>& trials) {
+  TrialCounts c;
+  for (const auto& [n, t] : trials) {
+    if (t.state == kTrialPending)
+      ++c.pending;
+    else if (t.state == kTrialRunning)
+      ++c.running;
+    else if (t.state == kTrialSucceeded)
+      ++c.succeeded;
+    else if (t.state == kTrialFailed)
+      ++c.failed;
+    else if (t.state == kTrialPruned)
+      ++c.pruned;
+    else if (t.state == kTrialCancelled)
+      ++c.cancelled;
+  }
+  return c;
+}
+
+bool Better(tune::Direction d, double a, double b) {
+  return d == tune::Direction::kMinimize ? a < b : a > b;
+}
+
+std::optional<Trial> BestOf(const std::map<int, Trial>& trials, tune::Direction d) {
+  std::optional<Trial> best;
+  for (const auto& [n, t] : trials)
+    if (t.state == kTrialSucceeded && t.objective && std::isfinite(*t.objective) &&
+        (!best || Better(d, *t.objective, *best->objective)))
+      best = t;
+  return best;
+}
+
+std::string SpecColumn(const ParsedSpec& parsed) {
+  return json{{"format", parsed.format},
+              {"warnings", parsed.warnings},
+              {"spec", ExperimentSpecToJson(parsed.spec)}}
+      .dump();
+}
+
+Result<ParsedSpec> SpecFromColumn(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("spec"))
+    return Internal("stored experiment spec is not readable");
+  CORRAL_ASSIGN_OR_RETURN(ParsedSpec parsed, ParseNativeSpec(j["spec"]));
+  parsed.format = j.value("format", std::string("native"));
+  parsed.warnings = j.value("warnings", std::vector<std::string>());
+  return parsed;
+}
+
+std::string MessageFromState(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return "";
+  return j.value("message", std::string());
+}
+
+}  // namespace
+
+ExperimentController::ExperimentController(store::Store& store, jobs::JobController& jobs,
+                                           const Clock& clock, ExperimentControllerOptions options)
+    : store_(store), jobs_(jobs), clock_(clock), options_(std::move(options)) {}
+
+ExperimentController::~ExperimentController() = default;
+
+Result<jobs::Caller> ExperimentController::OwnerOf(UserId owner) {
+  CORRAL_ASSIGN_OR_RETURN(auto user, store_.FindUserById(owner));
+  if (!user) return Internal("experiment owner " + std::to_string(owner.value) + " is gone");
+  return jobs::Caller{user->id, user->name, user->role};
+}
+
+Result<std::unique_ptr<ExperimentController::Active>> ExperimentController::Load(
+    const Experiment& row) {
+  auto a = std::make_unique<Active>();
+  a->row = row;
+  CORRAL_ASSIGN_OR_RETURN(a->parsed, SpecFromColumn(row.spec));
+  CORRAL_ASSIGN_OR_RETURN(auto parser, MetricLineParser::Create(a->spec().metrics_filters));
+  a->parser.emplace(std::move(parser));
+  CORRAL_ASSIGN_OR_RETURN(a->owner, OwnerOf(row.owner));
+  json state = json::parse(row.sampler_state, nullptr, false);
+  if (!state.is_discarded() && state.is_object() && state.contains("study")) {
+    CORRAL_ASSIGN_OR_RETURN(auto study, tune::Study::LoadState(state["study"].dump()));
+    a->study.emplace(std::move(study));
+    a->message = state.value("message", std::string());
+    const json runs = state.value("trials", json::object());
+    for (const auto& [key, r] : runs.items()) {
+      TrialRun run;
+      run.attempt = r.value("attempt", 0);
+      run.offset = r.value("offset", int64_t{0});
+      run.count = r.value("count", int64_t{0});
+      a->runs[std::stoi(key)] = run;
+    }
+  } else {
+    CORRAL_ASSIGN_OR_RETURN(auto study, tune::Study::Create(a->spec().study));
+    a->study.emplace(std::move(study));
+  }
+  CORRAL_ASSIGN_OR_RETURN(auto trials, store_.ListTrials(row.id));
+  for (auto& t : trials) a->trials[t.number] = std::move(t);
+  return a;
+}
+
+Status ExperimentController::Persist(Active& a) {
+  json runs = json::object();
+  for (const auto& [n, r] : a.runs) {
+    auto t = a.trials.find(n);
+    if (t == a.trials.end() || !InFlight(t->second)) continue;  // only live readers matter
+    runs[std::to_string(n)] = {{"attempt", r.attempt}, {"offset", r.offset}, {"count", r.count}};
+  }
+  a.row.sampler_state = json{
+      {"study", json::parse(a.study->SaveState())},
+      {"message", a.message},
+      {"trials", runs}}.dump();
+  a.dirty = false;
+  return store_.UpdateExperiment(a.row);
+}
+
+Status ExperimentController::PersistTrial(Active& a, const Trial& t) {
+  a.trials[t.number] = t;
+  a.dirty = true;
+  return store_.UpsertTrial(t);
+}
+
+Status ExperimentController::Recover() {
+  CORRAL_ASSIGN_OR_RETURN(auto rows, store_.LoadActiveExperiments());
+  for (const auto& row : rows) {
+    auto a = Load(row);
+    if (!a.ok()) {
+      log::Error("experiment {}: cannot resume: {}", row.id.value, a.status().ToString());
+      continue;
+    }
+    for (const auto& [n, t] : (*a)->trials)
+      if (InFlight(t) && t.job.valid()) by_job_[t.job] = row.id;
+    log::Info("experiment {} ({}): resumed with {} trials", row.id.value, row.name,
+              (*a)->trials.size());
+    active_[row.id] = std::move(*a);
+  }
+  Tick();
+  return Status::Ok();
+}
+
+Result<ExperimentView> ExperimentController::Create(const jobs::Caller& caller, ParsedSpec parsed) {
+  CORRAL_ASSIGN_OR_RETURN(auto study, tune::Study::Create(parsed.spec.study));
+  CORRAL_ASSIGN_OR_RETURN(auto parser, MetricLineParser::Create(parsed.spec.metrics_filters));
+  auto a = std::make_unique<Active>();
+  a->parsed = std::move(parsed);
+  a->study.emplace(std::move(study));
+  a->parser.emplace(std::move(parser));
+  a->owner = caller;
+  a->row.owner = caller.id;
+  a->row.name = a->spec().name;
+  a->row.spec = SpecColumn(a->parsed);
+  a->row.state = kExperimentRunning;
+  a->row.created_at = clock_.Now();
+  CORRAL_RETURN_IF_ERROR(store_.InsertExperiment(a->row));
+  CORRAL_RETURN_IF_ERROR(Persist(*a));
+  ExperimentId id = a->row.id;
+  Active& ref = *a;
+  active_[id] = std::move(a);
+  CORRAL_RETURN_IF_ERROR(Step(ref));
+  log::Info("experiment {} ({}) created by {}", id.value, ref.row.name, caller.name);
+  ExperimentView view;
+  CORRAL_ASSIGN_OR_RETURN(view, View(ref.row));
+  if (ref.ended) active_.erase(id);
+  return view;
+}
+
+Result<Experiment> ExperimentController::Visible(const jobs::Caller& caller, ExperimentId id) {
+  if (auto it = active_.find(id); it != active_.end()) {
+    if (!caller.is_admin() && it->second->row.owner != caller.id)
+      return NotFound("experiment " + std::to_string(id.value) + " not found");
+    return it->second->row;
+  }
+  CORRAL_ASSIGN_OR_RETURN(auto row, store_.GetExperiment(id));
+  if (!row || (!caller.is_admin() && row->owner != caller.id))
+    return NotFound("experiment " + std::to_string(id.value) + " not found");
+  return *row;
+}
+
+Result<ExperimentView> ExperimentController::View(const Experiment& row) {
+  ExperimentView v;
+  v.experiment = row;
+  std::map<int, Trial> stored;
+  const std::map<int, Trial>* trials = nullptr;
+  if (auto it = active_.find(row.id); it != active_.end()) {
+    const Active& a = *it->second;
+    v.experiment = a.row;
+    v.spec = a.spec();
+    v.format = a.parsed.format;
+    v.warnings = a.parsed.warnings;
+    v.message = a.message;
+    trials = &a.trials;
+  } else {
+    CORRAL_ASSIGN_OR_RETURN(auto parsed, SpecFromColumn(row.spec));
+    v.spec = parsed.spec;
+    v.format = parsed.format;
+    v.warnings = parsed.warnings;
+    v.message = MessageFromState(row.sampler_state);
+    CORRAL_ASSIGN_OR_RETURN(auto list, store_.ListTrials(row.id));
+    for (auto& t : list) stored[t.number] = std::move(t);
+    trials = &stored;
+  }
+  v.counts = Count(*trials);
+  v.best = BestOf(*trials, v.spec.objective.direction);
+  return v;
+}
+
+Result<ExperimentView> ExperimentController::Get(const jobs::Caller& caller, ExperimentId id) {
+  CORRAL_ASSIGN_OR_RETURN(auto row, Visible(caller, id));
+  return View(row);
+}
+
+Result<std::vector<ExperimentView>> ExperimentController::List(const jobs::Caller& caller) {
+  store::ExperimentQuery q;
+  if (!caller.is_admin()) q.owner = caller.id;
+  q.limit = 1000;
+  CORRAL_ASSIGN_OR_RETURN(auto page, store_.ListExperiments(q));
+  std::vector<ExperimentView> out;
+  for (const auto& row : page.experiments) {
+    CORRAL_ASSIGN_OR_RETURN(auto v, View(row));
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+Result<std::vector<Trial>> ExperimentController::Trials(const jobs::Caller& caller,
+                                                        ExperimentId id) {
+  CORRAL_ASSIGN_OR_RETURN(auto row, Visible(caller, id));
+  if (auto it = active_.find(id); it != active_.end()) {
+    std::vector<Trial> out;
+    for (const auto& [n, t] : it->second->trials) out.push_back(t);
+    return out;
+  }
+  return store_.ListTrials(row.id);
+}
+
+Result<std::vector<MetricPoint>> ExperimentController::TrialMetrics(
+    const jobs::Caller& caller, ExperimentId id, int number,
+    const std::optional<std::string>& name) {
+  CORRAL_ASSIGN_OR_RETURN(auto trials, Trials(caller, id));
+  for (const auto& t : trials)
+    if (t.number == number) {
+      if (!t.job.valid()) return std::vector<MetricPoint>();
+      return store_.ListMetrics(t.job, name);
+    }
+  return NotFound("experiment " + std::to_string(id.value) + " has no trial " +
+                  std::to_string(number));
+}
+
+Result<ExperimentView> ExperimentController::Stop(const jobs::Caller& caller, ExperimentId id) {
+  CORRAL_ASSIGN_OR_RETURN(auto row, Visible(caller, id));
+  auto it = active_.find(id);
+  if (it == active_.end())
+    return FailedPrecondition("experiment " + std::to_string(id.value) + " is already " +
+                              row.state);
+  CORRAL_RETURN_IF_ERROR(End(*it->second, kExperimentStopped, "stopped by " + caller.name));
+  ExperimentView view;
+  CORRAL_ASSIGN_OR_RETURN(view, View(it->second->row));
+  active_.erase(it);
+  return view;
+}
+
+Result<ExperimentView> ExperimentController::Resume(const jobs::Caller& caller, ExperimentId id) {
+  CORRAL_ASSIGN_OR_RETURN(auto row, Visible(caller, id));
+  if (active_.count(id) || row.state == kExperimentRunning)
+    return FailedPrecondition("experiment " + std::to_string(id.value) + " is running");
+  if (row.state != kExperimentStopped)
+    return FailedPrecondition("experiment " + std::to_string(id.value) + " is " + row.state +
+                              "; only a stopped experiment can be resumed");
+  CORRAL_ASSIGN_OR_RETURN(auto a, Load(row));
+  a->row.state = kExperimentRunning;
+  a->row.ended_at.reset();
+  a->message = "resumed by " + caller.name;
+  Active& ref = *a;
+  active_[id] = std::move(a);
+  CORRAL_RETURN_IF_ERROR(Persist(ref));
+  CORRAL_RETURN_IF_ERROR(Step(ref));
+  ExperimentView view;
+  CORRAL_ASSIGN_OR_RETURN(view, View(ref.row));
+  if (ref.ended) active_.erase(id);
+  return view;
+}
+
+Status ExperimentController::PushMetric(const jobs::Caller& caller, ExperimentId id, int number,
+                                        const std::string& name, double value,
+                                        std::optional<int64_t> step) {
+  CORRAL_ASSIGN_OR_RETURN(auto row, Visible(caller, id));
+  auto it = active_.find(id);
+  if (it == active_.end())
+    return FailedPrecondition("experiment " + std::to_string(id.value) + " is " + row.state);
+  Active& a = *it->second;
+  auto t = a.trials.find(number);
+  if (t == a.trials.end())
+    return NotFound("experiment " + std::to_string(id.value) + " has no trial " +
+                    std::to_string(number));
+  if (!InFlight(t->second))
+    return FailedPrecondition("trial " + std::to_string(number) + " is " + t->second.state);
+  Trial trial = t->second;
+  CORRAL_RETURN_IF_ERROR(Record(a, trial, {{name, value}}, step, /*pushed=*/true));
+  CORRAL_RETURN_IF_ERROR(CheckEnd(a));
+  if (a.dirty) CORRAL_RETURN_IF_ERROR(Persist(a));
+  if (a.ended) active_.erase(id);
+  return Status::Ok();
+}
+
+void ExperimentController::OnJobEvent(const store::StoredEvent& event) {
+  if (!by_job_.count(event.job)) return;
+  if (wake_ && !wake_pending_) {
+    wake_pending_ = true;
+    wake_();
+  }
+}
+
+void ExperimentController::Tick() {
+  wake_pending_ = false;
+  for (auto it = active_.begin(); it != active_.end();) {
+    Active& a = *it->second;
+    Status s = Step(a);
+    if (!s.ok()) log::Error("experiment {}: {}", a.row.id.value, s.ToString());
+    if (a.ended) {
+      it = active_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+Status ExperimentController::Step(Active& a) {
+  // Follow every trial in flight: new output, started, finished.
+  std::vector<int> numbers;
+  for (const auto& [n, t] : a.trials)
+    if (InFlight(t) && t.job.valid()) numbers.push_back(n);
+  for (int n : numbers) {
+    Trial t = a.trials[n];
+    auto job = jobs_.Get(a.owner, t.job);
+    if (!job.ok()) {
+      log::Error("experiment {} trial {}: job {}: {}", a.row.id.value, n, t.job.value,
+                 job.status().ToString());
+      continue;
+    }
+    if (IsTerminal(job->state)) {
+      CORRAL_RETURN_IF_ERROR(FinishTrial(a, t, *job));
+      continue;
+    }
+    int attempt = job->attempts.empty() ? 0 : job->attempts.back().number;
+    TrialRun& run = a.runs[n];
+    if (run.attempt != attempt) {
+      // A new attempt (after preemption) starts its log afresh.
+      run = TrialRun{attempt, 0, run.count};
+      a.dirty = true;
+    }
+    if (job->state == JobState::kRunning && t.state == kTrialPending) {
+      t.state = kTrialRunning;
+      CORRAL_RETURN_IF_ERROR(PersistTrial(a, t));
+    }
+    if (job->state == JobState::kRunning && a.spec().collect_stdout)
+      CORRAL_RETURN_IF_ERROR(ReadOutput(a, t, /*final=*/false));
+  }
+  CORRAL_RETURN_IF_ERROR(CheckEnd(a));
+  CORRAL_RETURN_IF_ERROR(FillSlots(a));
+  CORRAL_RETURN_IF_ERROR(CheckEnd(a));
+  if (a.dirty) CORRAL_RETURN_IF_ERROR(Persist(a));
+  return Status::Ok();
+}
+
+Status ExperimentController::FillSlots(Active& a) {
+  if (a.ended || a.row.state != kExperimentRunning) return Status::Ok();
+  const TrialCounts c = Count(a.trials);
+  const int in_flight = c.pending + c.running;
+  const int used = static_cast<int>(a.trials.size()) - c.cancelled;
+  const int want = std::min(a.spec().parallel_trials - in_flight, a.spec().max_trials - used);
+  if (want <= 0) return Status::Ok();
+  CORRAL_ASSIGN_OR_RETURN(auto asked, a.study->Ask(want));
+  a.dirty = true;
+  for (const auto& st : asked) {
+    Trial t;
+    t.experiment = a.row.id;
+    t.number = static_cast<int>(st.number);
+    t.state = kTrialPending;
+    json params = a.study->ParamsToJson(st);
+    for (auto& [name, v] : params.items()) t.params[name] = ToParamValue(v);
+    std::map<std::string, std::string> values;
+    for (const auto& [placeholder, param] : a.spec().trial_parameters)
+      values[placeholder] = params.contains(param) ? ParamText(params[param]) : "";
+    TrialJobContext ctx{a.row.id.value, st.number, a.spec().name, options_.server_url};
+    auto job = jobs_.Submit(a.owner, BuildTrialJob(a.spec(), values, ctx));
+    if (!job.ok()) {
+      // The template itself cannot run here (too many GPUs, bad queue): every trial would fail.
+      CORRAL_RETURN_IF_ERROR(a.study->TellFailed(st.number));
+      t.state = kTrialFailed;
+      CORRAL_RETURN_IF_ERROR(PersistTrial(a, t));
+      for (const auto& rest : asked)
+        if (rest.number > st.number) CORRAL_RETURN_IF_ERROR(a.study->TellFailed(rest.number));
+      return End(a, kExperimentFailed, "trial job rejected: " + job.status().ToString());
+    }
+    t.job = job->id;
+    by_job_[t.job] = a.row.id;
+    a.runs[t.number] = TrialRun{};
+    CORRAL_RETURN_IF_ERROR(PersistTrial(a, t));
+  }
+  return Status::Ok();
+}
+
+Status ExperimentController::ReadOutput(Active& a, Trial& t, bool final) {
+  auto path = jobs_.LogPath(a.owner, t.job, std::nullopt, 0);
+  if (!path.ok() || path->empty()) return Status::Ok();
+  TrialRun& run = a.runs[t.number];
+  std::ifstream in(*path, std::ios::binary);
+  if (!in) return Status::Ok();  // not created yet
+  in.seekg(run.offset);
+  std::string buffer((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (buffer.empty()) return Status::Ok();
+  const size_t before = buffer.size();
+  std::vector<std::string> lines = TakeLines(buffer);
+  int64_t consumed = static_cast<int64_t>(before - buffer.size());
+  if (final && !buffer.empty()) {
+    lines.push_back(buffer);
+    consumed += static_cast<int64_t>(buffer.size());
+  }
+  if (lines.empty()) return Status::Ok();
+  run.offset += consumed;
+  a.dirty = true;
+  for (const auto& line : lines) {
+    auto metrics = a.parser->Parse(line);
+    if (metrics.empty()) continue;
+    CORRAL_RETURN_IF_ERROR(Record(a, t, metrics, std::nullopt, /*pushed=*/false));
+    if (!InFlight(t)) break;  // pruned: the rest of its output no longer counts
+  }
+  return Status::Ok();
+}
+
+Status ExperimentController::Record(Active& a, Trial& t, const std::vector<ParsedMetric>& metrics,
+                                    std::optional<int64_t> explicit_step, bool pushed) {
+  const ExperimentSpec& spec = a.spec();
+  TrialRun& run = a.runs[t.number];
+  std::optional<double> objective;
+  std::optional<int64_t> step = explicit_step;
+  for (const auto& m : metrics) {
+    if (m.name == spec.objective.metric) objective = m.value;
+    if (!step) {
+      bool is_step = spec.step_metric.empty() ? (m.name == "step" || m.name == "epoch")
+                                              : m.name == spec.step_metric;
+      if (is_step && std::isfinite(m.value)) step = static_cast<int64_t>(m.value);
+    }
+  }
+  if (objective && !step) step = ++run.count;
+  if (!step) step = run.count;
+  std::vector<MetricPoint> points;
+  const auto& extra = spec.objective.additional_metrics;
+  for (const auto& m : metrics) {
+    bool wanted = m.name == spec.objective.metric ||
+                  std::find(extra.begin(), extra.end(), m.name) != extra.end() ||
+                  pushed;  // pushed values are kept whatever their name
+    if (wanted) points.push_back({t.job, m.name, *step, m.value, clock_.Now()});
+  }
+  if (!points.empty()) CORRAL_RETURN_IF_ERROR(store_.AppendMetrics(points));
+  a.dirty = true;
+  if (!objective || !std::isfinite(*objective)) return Status::Ok();
+  auto prune = a.study->Report(t.number, *step, *objective);
+  if (!prune.ok()) return Status::Ok();  // the study already closed the trial
+  if (!*prune) return Status::Ok();
+  log::Info("experiment {} trial {}: pruned at step {} ({}={})", a.row.id.value, t.number, *step,
+            spec.objective.metric, *objective);
+  auto cancelled = jobs_.Cancel(a.owner, t.job);
+  if (!cancelled.ok())
+    log::Warn("experiment {} trial {}: cancelling job {}: {}", a.row.id.value, t.number,
+              t.job.value, cancelled.status().ToString());
+  CORRAL_RETURN_IF_ERROR(a.study->TellPruned(t.number));
+  t.state = kTrialPruned;
+  t.objective = *objective;
+  by_job_.erase(t.job);
+  return PersistTrial(a, t);
+}
+
+Result<std::optional<double>> ExperimentController::Objective(const Active& a, const Trial& t) {
+  CORRAL_ASSIGN_OR_RETURN(auto points, store_.ListMetrics(t.job, a.spec().objective.metric));
+  std::optional<double> out;
+  for (const auto& p : points) {
+    if (!std::isfinite(p.value)) continue;
+    switch (a.spec().objective.strategy) {
+      case MetricStrategy::kLatest:
+        out = p.value;
+        break;
+      case MetricStrategy::kMin:
+        out = out ? std::min(*out, p.value) : p.value;
+        break;
+      case MetricStrategy::kMax:
+        out = out ? std::max(*out, p.value) : p.value;
+        break;
+    }
+  }
+  return out;
+}
+
+Status ExperimentController::FinishTrial(Active& a, Trial& t, const Job& job) {
+  if (a.spec().collect_stdout) CORRAL_RETURN_IF_ERROR(ReadOutput(a, t, /*final=*/true));
+  by_job_.erase(t.job);
+  if (!InFlight(t)) return Status::Ok();  // pruned while reading the last lines
+  if (job.state == JobState::kSucceeded) {
+    CORRAL_ASSIGN_OR_RETURN(auto value, Objective(a, t));
+    if (value) {
+      CORRAL_RETURN_IF_ERROR(a.study->Tell(t.number, *value));
+      t.state = kTrialSucceeded;
+      t.objective = value;
+      return PersistTrial(a, t);
+    }
+    log::Warn("experiment {} trial {}: job {} reported no {}", a.row.id.value, t.number,
+              job.id.value, a.spec().objective.metric);
+  }
+  CORRAL_RETURN_IF_ERROR(a.study->TellFailed(t.number));
+  t.state = kTrialFailed;
+  return PersistTrial(a, t);
+}
+
+Status ExperimentController::CheckEnd(Active& a) {
+  if (a.ended || a.row.state != kExperimentRunning) return Status::Ok();
+  const ExperimentSpec& spec = a.spec();
+  if (spec.objective.goal) {
+    for (const auto& [n, t] : a.trials)
+      if (t.state == kTrialSucceeded && t.objective &&
+          !Better(spec.objective.direction, *spec.objective.goal, *t.objective))
+        return End(a, kExperimentSucceeded, "goal reached by trial " + std::to_string(n));
+  }
+  const TrialCounts c = Count(a.trials);
+  if (spec.max_failed_trials && c.failed > *spec.max_failed_trials)
+    return End(a, kExperimentFailed,
+               std::to_string(c.failed) + " trials failed (maxFailedTrialCount " +
+                   std::to_string(*spec.max_failed_trials) + ")");
+  const int used = static_cast<int>(a.trials.size()) - c.cancelled;
+  if (c.pending + c.running == 0) {
+    if (used >= spec.max_trials) return End(a, kExperimentSucceeded, "maxTrialCount reached");
+    if (a.study->exhausted()) return End(a, kExperimentSucceeded, "search space exhausted");
+  }
+  return Status::Ok();
+}
+
+void ExperimentController::CancelInFlight(Active& a) {
+  for (auto& [n, t] : a.trials) {
+    if (!InFlight(t)) continue;
+    if (t.job.valid()) {
+      auto r = jobs_.Cancel(a.owner, t.job);
+      if (!r.ok())
+        log::Warn("experiment {} trial {}: cancelling job {}: {}", a.row.id.value, n, t.job.value,
+                  r.status().ToString());
+      by_job_.erase(t.job);
+    }
+    Status s = a.study->TellFailed(n);
+    if (!s.ok()) log::Warn("experiment {} trial {}: {}", a.row.id.value, n, s.ToString());
+    t.state = kTrialCancelled;
+    s = store_.UpsertTrial(t);
+    if (!s.ok()) log::Error("experiment {} trial {}: {}", a.row.id.value, n, s.ToString());
+  }
+}
+
+Status ExperimentController::End(Active& a, const std::string& state, const std::string& message) {
+  CancelInFlight(a);
+  a.row.state = state;
+  a.row.ended_at = clock_.Now();
+  a.message = message;
+  a.ended = true;
+  log::Info("experiment {} ({}): {}: {}", a.row.id.value, a.row.name, state, message);
+  return Persist(a);
+}
+
+}  // namespace corral::experiments

@@ -1,0 +1,122 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "experiments/experiment_spec.h"
+#include "experiments/metric_parser.h"
+#include "jobs/job_controller.h"
+#include "model/experiment.h"
+#include "store/store.h"
+#include "tune/study.h"
+
+namespace corral::experiments {
+
+// Trial states, as stored and shown.
+inline constexpr const char* kTrialPending = "pending";  // job submitted, not started yet
+inline constexpr const char* kTrialRunning = "running";
+inline constexpr const char* kTrialSucceeded = "succeeded";
+inline constexpr const char* kTrialFailed = "failed";
+inline constexpr const char* kTrialPruned = "pruned";
+inline constexpr const char* kTrialCancelled = "cancelled";  // by stop or by the end of the run
+
+// Experiment states. Every state but "running" has ended_at set.
+inline constexpr const char* kExperimentRunning = "running";
+inline constexpr const char* kExperimentSucceeded = "succeeded";
+inline constexpr const char* kExperimentFailed = "failed";
+inline constexpr const char* kExperimentStopped = "stopped";
+
+struct TrialCounts {
+  int pending = 0, running = 0, succeeded = 0, failed = 0, pruned = 0, cancelled = 0;
+};
+
+// What a reader sees of one experiment.
+struct ExperimentView {
+  Experiment experiment;
+  ExperimentSpec spec;
+  std::string format;
+  std::vector<std::string> warnings;
+  std::string message;  // why it ended, or why it is stuck
+  TrialCounts counts;
+  std::optional<Trial> best;
+};
+
+struct ExperimentControllerOptions {
+  // Passed to trials as CORRAL_URL, so that they can push metrics (python/corral/report.py).
+  std::string server_url;
+};
+
+// Runs experiments: keeps parallelTrialCount trials in flight as jobs, reads their metrics, tells
+// the study, prunes, and ends the experiment. Everything it decides is written to the store's open
+// transaction together with the job submits it goes with, so a crash loses or repeats nothing.
+// Single-threaded: the control thread calls everything.
+class ExperimentController {
+ public:
+  ExperimentController(store::Store& store, jobs::JobController& jobs, const Clock& clock,
+                       ExperimentControllerOptions options = {});
+  ~ExperimentController();
+
+  // Takes back the experiments a previous server left running; call after JobController::Recover.
+  Status Recover();
+  void set_server_url(std::string url) { options_.server_url = std::move(url); }
+
+  Result<ExperimentView> Create(const jobs::Caller& caller, ParsedSpec parsed);
+  Result<ExperimentView> Get(const jobs::Caller& caller, ExperimentId id);
+  Result<std::vector<ExperimentView>> List(const jobs::Caller& caller);
+  Result<std::vector<Trial>> Trials(const jobs::Caller& caller, ExperimentId id);
+  Result<std::vector<MetricPoint>> TrialMetrics(const jobs::Caller& caller, ExperimentId id,
+                                                int number, const std::optional<std::string>& name);
+  Result<ExperimentView> Stop(const jobs::Caller& caller, ExperimentId id);
+  Result<ExperimentView> Resume(const jobs::Caller& caller, ExperimentId id);
+  // A metric pushed by a trial (or anyone allowed to see the experiment).
+  Status PushMetric(const jobs::Caller& caller, ExperimentId id, int number,
+                    const std::string& name, double value, std::optional<int64_t> step);
+
+  // A job event (from JobController's listener). Only notes it; Tick acts on it.
+  void OnJobEvent(const store::StoredEvent& event);
+  // Reads new trial output, handles finished jobs, starts trials into free slots.
+  void Tick();
+  // Called when there is work for Tick (e.g. a job event); the server posts a Tick.
+  void set_wake(std::function<void()> wake) { wake_ = std::move(wake); }
+
+ private:
+  struct Active;
+  struct TrialRun;
+
+  Result<std::unique_ptr<Active>> Load(const Experiment& row);
+  Status Persist(Active& a);
+  Status PersistTrial(Active& a, const Trial& t);
+  Result<ExperimentView> View(const Experiment& row);
+  Result<Experiment> Visible(const jobs::Caller& caller, ExperimentId id);
+  Result<jobs::Caller> OwnerOf(UserId owner);
+
+  Status Step(Active& a);
+  Status FillSlots(Active& a);
+  Status ReadOutput(Active& a, Trial& t, bool final);
+  Status Record(Active& a, Trial& t, const std::vector<ParsedMetric>& metrics,
+                std::optional<int64_t> explicit_step, bool pushed);
+  Status FinishTrial(Active& a, Trial& t, const Job& job);
+  Result<std::optional<double>> Objective(const Active& a, const Trial& t);
+  Status CheckEnd(Active& a);
+  Status End(Active& a, const std::string& state, const std::string& message);
+  void CancelInFlight(Active& a);
+
+  store::Store& store_;
+  jobs::JobController& jobs_;
+  const Clock& clock_;
+  ExperimentControllerOptions options_;
+  std::map<ExperimentId, std::unique_ptr<Active>> active_;
+  std::unordered_map<JobId, ExperimentId> by_job_;
+  std::vector<JobId> finished_jobs_;
+  std::function<void()> wake_;
+  bool wake_pending_ = false;
+};
+
+}  // namespace corral::experiments

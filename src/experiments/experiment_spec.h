@@ -1,0 +1,82 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "common/clock.h"
+#include "common/result.h"
+#include "model/job.h"
+#include "tune/study.h"
+
+namespace corral::experiments {
+
+// Which value of a trial's objective series stands for the trial.
+enum class MetricStrategy { kLatest, kMin, kMax };
+
+struct ObjectiveSpec {
+  std::string metric;
+  tune::Direction direction = tune::Direction::kMinimize;
+  std::optional<double> goal;  // the experiment succeeds once a trial reaches it
+  std::vector<std::string> additional_metrics;
+  MetricStrategy strategy = MetricStrategy::kLatest;
+};
+
+// The job each trial runs. `${trialParameters.NAME}` in command arguments, script and env values
+// becomes the trial's value of the parameter NAME refers to (see ExperimentSpec::trial_parameters).
+struct TrialTemplate {
+  std::vector<std::string> command;
+  std::string script;
+  std::map<std::string, std::string> env;
+  ReplicaResources resources;
+  PriorityClass priority = PriorityClass::kOpportunistic;
+  std::string queue = "default";
+  std::string workdir;
+  std::optional<Duration> time_limit;
+};
+
+// An experiment in the one form the controller runs, whatever format it was written in.
+struct ExperimentSpec {
+  std::string name;
+  ObjectiveSpec objective;
+  tune::StudyConfig study;  // space, sampler, pruner, direction (= objective's), seed
+  int parallel_trials = 3;
+  int max_trials = 12;
+  std::optional<int> max_failed_trials;  // unset: failures never stop the experiment
+  // Placeholder name -> parameter name. Native specs map every parameter to itself.
+  std::map<std::string, std::string> trial_parameters;
+  TrialTemplate trial;
+  // Regex with two groups (name, value) applied to every stdout line; empty: Katib's default.
+  std::vector<std::string> metrics_filters;
+  // Whether stdout is read for metrics (Katib's StdOut collector) or only pushed values count.
+  bool collect_stdout = true;
+  // The metric whose value on the same line gives the step of intermediate values; empty: `step`
+  // or `epoch`, else the count of objective values so far.
+  std::string step_metric;
+};
+
+struct ParsedSpec {
+  ExperimentSpec spec;
+  std::string format;  // "native" or "katib"
+  std::vector<std::string> warnings;
+};
+
+// A Katib `Experiment` (apiVersion kubeflow.org/v1beta1, kind Experiment) or a native spec
+// (docs/experiments.md). Errors are InvalidArgument naming the field's path.
+Result<ParsedSpec> ParseExperimentSpec(const nlohmann::json& doc);
+Result<ParsedSpec> ParseNativeSpec(const nlohmann::json& doc);
+Result<ParsedSpec> ParseKatibSpec(const nlohmann::json& doc);
+
+// Checks what both formats share: counts, filters, placeholders against parameters.
+Status ValidateExperimentSpec(const ExperimentSpec& spec);
+
+// The native form; ParseNativeSpec gives the same spec back.
+nlohmann::json ExperimentSpecToJson(const ExperimentSpec& spec);
+
+// Katib's default metrics filter: `name=value` pairs.
+extern const char* const kDefaultMetricsFilter;
+
+}  // namespace corral::experiments

@@ -1,0 +1,342 @@
+"""Experiments run by the real server: trials as real processes, metrics from their output."""
+
+import json
+import time
+
+import pytest
+
+from conftest import ApiError, Server
+
+PY = "/usr/bin/python3"
+
+# A quadratic bowl with its minimum at x=0.5, y=-0.25; prints Katib's `name=value` format.
+QUADRATIC = (
+    "import sys; x=float(sys.argv[1]); y=float(sys.argv[2]); "
+    "print(f'loss={(x-0.5)**2+(y+0.25)**2!r}')"
+)
+
+
+def quadratic(x, y):
+    return (x - 0.5) ** 2 + (y + 0.25) ** 2
+
+
+def native_spec(name="quad", max_trials=8, parallel=3, sleep=0.0, **extra):
+    script = QUADRATIC if not sleep else f"import time; time.sleep({sleep}); " + QUADRATIC
+    spec = {
+        "name": name,
+        "objective": {"metric": "loss", "direction": "minimize"},
+        "parameters": [
+            {"name": "x", "type": "float", "low": -2, "high": 2},
+            {"name": "y", "type": "float", "low": -2, "high": 2},
+        ],
+        "algorithm": {"name": "random"},
+        "seed": 11,
+        "parallelTrialCount": parallel,
+        "maxTrialCount": max_trials,
+        "trial": {"command": [PY, "-c", script, "${trialParameters.x}", "${trialParameters.y}"]},
+    }
+    spec.update(extra)
+    return spec
+
+
+KATIB_YAML = """
+apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata:
+  name: katib-quadratic
+  namespace: kubeflow
+spec:
+  objective:
+    type: minimize
+    objectiveMetricName: loss
+    additionalMetricNames: [accuracy]
+  algorithm:
+    algorithmName: random
+    algorithmSettings:
+      - name: random_state
+        value: "5"
+  parallelTrialCount: 2
+  maxTrialCount: 6
+  maxFailedTrialCount: 2
+  parameters:
+    - name: x
+      parameterType: double
+      feasibleSpace: {min: "-2", max: "2"}
+    - name: y
+      parameterType: int
+      feasibleSpace: {min: "-2", max: "2"}
+  trialTemplate:
+    primaryContainerName: training-container
+    trialParameters:
+      - name: xValue
+        reference: x
+      - name: yValue
+        reference: y
+    trialSpec:
+      apiVersion: batch/v1
+      kind: Job
+      spec:
+        template:
+          spec:
+            containers:
+              - name: training-container
+                image: docker.io/example/quadratic:latest
+                command: ["/usr/bin/python3", "-c"]
+                args:
+                  - "import os, sys; x=float(sys.argv[1]); y=float(os.environ['Y']); print(f'accuracy=0.5 loss={(x-0.5)**2+(y+0.25)**2!r}')"
+                  - "${trialParameters.xValue}"
+                env:
+                  - name: Y
+                    value: "${trialParameters.yValue}"
+            restartPolicy: Never
+"""
+
+
+def wait_experiment(client, exp_id, states=("succeeded", "failed", "stopped"), timeout=30,
+                    watch=None):
+    deadline = time.time() + timeout
+    while True:
+        exp = client.get(f"/api/v1/experiments/{exp_id}")
+        if watch:
+            watch(exp)
+        if exp["state"] in states:
+            return exp
+        if time.time() > deadline:
+            raise AssertionError(f"experiment {exp_id} still {exp['state']} after {timeout}s: {exp}")
+        time.sleep(0.05)
+
+
+def trials_of(client, exp_id):
+    return client.get(f"/api/v1/experiments/{exp_id}/trials")["trials"]
+
+
+def check_best(exp, trials):
+    done = [t for t in trials if t["state"] == "succeeded"]
+    assert done
+    best = min(done, key=lambda t: t["objective"])
+    assert exp["best"]["number"] == best["number"]
+    assert exp["best"]["objective"] == pytest.approx(best["objective"])
+
+
+def test_native_experiment_runs_to_max_trials_with_bounded_parallelism(server, admin):
+    exp = admin.post("/api/v1/experiments", native_spec(sleep=0.3))
+    assert exp["state"] == "running"
+    assert exp["format"] == "native"
+    in_flight = []
+    exp = wait_experiment(admin, exp["id"],
+                          watch=lambda e: in_flight.append(e["trials"]["pending"] +
+                                                           e["trials"]["running"]))
+    assert exp["state"] == "succeeded", exp
+    assert exp["message"] == "maxTrialCount reached"
+    assert max(in_flight) <= 3
+    assert max(in_flight) >= 2  # it did run trials side by side
+    trials = trials_of(admin, exp["id"])
+    assert [t["number"] for t in trials] == list(range(8))
+    assert all(t["state"] == "succeeded" for t in trials)
+    for t in trials:
+        # The objective is what the trial computed from the parameters it was given.
+        assert t["objective"] == pytest.approx(quadratic(t["params"]["x"], t["params"]["y"]))
+        job = admin.job(t["job"])
+        assert job["state"] == "succeeded"
+        assert job["spec"]["priority"] == "opportunistic"
+    check_best(exp, trials)
+    # The jobs' run times overlap at most parallelTrialCount deep.
+    spans = []
+    for t in trials:
+        a = admin.job(t["job"])["attempts"][-1]
+        spans.append((a["started_at"], a["ended_at"]))
+    for start, _ in spans:
+        assert sum(1 for s, e in spans if s <= start < e) <= 3
+    series = admin.get(f"/api/v1/experiments/{exp['id']}/trials/0/metrics")
+    assert series["metrics"]["loss"][0]["value"] == pytest.approx(trials[0]["objective"])
+
+
+def test_katib_yaml_experiment(server, admin):
+    exp = admin.post("/api/v1/experiments", KATIB_YAML, content_type="application/yaml")
+    assert exp["format"] == "katib"
+    assert exp["name"] == "katib-quadratic"
+    warnings = " ".join(exp["warnings"])
+    assert "metadata.namespace" in warnings
+    assert "containers[0].image" in warnings
+    assert "restartPolicy" in warnings
+    exp = wait_experiment(admin, exp["id"])
+    assert exp["state"] == "succeeded", exp
+    trials = trials_of(admin, exp["id"])
+    assert len(trials) == 6
+    for t in trials:
+        assert isinstance(t["params"]["y"], int)
+        assert t["state"] == "succeeded", t
+        assert t["objective"] == pytest.approx(quadratic(t["params"]["x"], t["params"]["y"]))
+    check_best(exp, trials)
+    series = admin.get(f"/api/v1/experiments/{exp['id']}/trials/1/metrics")["metrics"]
+    assert set(series) == {"loss", "accuracy"}
+
+
+def test_goal_ends_the_experiment(server, admin):
+    spec = native_spec(max_trials=30, parallel=1)
+    spec["objective"]["goal"] = 100.0  # every trial reaches it
+    exp = wait_experiment(admin, admin.post("/api/v1/experiments", spec)["id"])
+    assert exp["state"] == "succeeded"
+    assert exp["message"].startswith("goal reached")
+    assert exp["trials"]["succeeded"] == 1
+
+
+def test_failed_trials_fail_the_experiment(server, admin):
+    spec = native_spec(max_trials=10, parallel=1, maxFailedTrialCount=1)
+    spec["trial"] = {"script": "echo no metric here; exit 3"}
+    exp = wait_experiment(admin, admin.post("/api/v1/experiments", spec)["id"])
+    assert exp["state"] == "failed"
+    assert exp["trials"]["failed"] == 2
+    assert exp["trials"]["total"] == 2
+
+
+def test_median_stop_prunes_bad_trials(server, admin):
+    # Loss falls with the epochs from a level set by x: trials with a large x are clearly worse
+    # than the median at every step and get stopped early.
+    script = ("import sys, time\n"
+              "x = float(sys.argv[1])\n"
+              "for e in range(1, 9):\n"
+              "    print(f'epoch={e} loss={x * 10 + 1 / e!r}', flush=True)\n"
+              "    time.sleep(0.25)\n")
+    spec = {
+        "name": "prune",
+        "objective": {"metric": "loss"},
+        "parameters": [{"name": "x", "type": "float", "low": 0, "high": 1}],
+        "algorithm": {"name": "random"},
+        "earlyStopping": {"name": "median", "n_startup_trials": 2},
+        "seed": 2,
+        "parallelTrialCount": 2,
+        "maxTrialCount": 10,
+        "trial": {"command": [PY, "-c", script, "${trialParameters.x}"]},
+    }
+    exp = wait_experiment(admin, admin.post("/api/v1/experiments", spec)["id"], timeout=40)
+    assert exp["state"] == "succeeded", exp
+    trials = trials_of(admin, exp["id"])
+    assert len(trials) == 10
+    pruned = [t for t in trials if t["state"] == "pruned"]
+    assert pruned, trials
+    # A pruned trial's job was cancelled before it printed all its epochs.
+    cancelled = [t for t in pruned if admin.job(t["job"])["state"] == "cancelled"]
+    assert cancelled
+    series = admin.get(f"/api/v1/experiments/{exp['id']}/trials/{cancelled[0]['number']}/metrics")
+    steps = [p["step"] for p in series["metrics"]["loss"]]
+    assert steps == sorted(steps) and steps[0] == 1 and len(steps) < 8
+    # Pruned trials are worse than the best complete one.
+    check_best(exp, trials)
+    best = exp["best"]["objective"]
+    assert all(t["objective"] > best for t in pruned)
+
+
+def test_pushed_metrics(server, admin):
+    # The trial reports nothing on stdout: its objective comes through the API.
+    spec = native_spec(max_trials=1, parallel=1)
+    spec["trial"] = {"command": ["sleep", "2"]}
+    exp = admin.post("/api/v1/experiments", spec)
+    exp_id = exp["id"]
+    deadline = time.time() + 10
+    while trials_of(admin, exp_id)[0]["state"] != "running":
+        assert time.time() < deadline
+        time.sleep(0.05)
+    r = admin.post(f"/api/v1/experiments/{exp_id}/trials/0/metrics",
+                   {"name": "loss", "value": 0.125, "step": 1})
+    assert r == {"name": "loss", "value": 0.125, "step": 1}
+    with pytest.raises(ApiError) as e:
+        admin.post(f"/api/v1/experiments/{exp_id}/trials/0/metrics", {"name": "loss"})
+    assert e.value.status == 400 and e.value.body["error"]["details"]["field"] == "value"
+    exp = wait_experiment(admin, exp_id)
+    assert exp["state"] == "succeeded"
+    assert trials_of(admin, exp_id)[0]["objective"] == 0.125
+
+
+def test_stop_and_resume(server, admin):
+    exp = admin.post("/api/v1/experiments", native_spec(max_trials=4, parallel=2, sleep=1.5))
+    exp_id = exp["id"]
+    time.sleep(0.5)
+    stopped = admin.post(f"/api/v1/experiments/{exp_id}/stop")
+    assert stopped["state"] == "stopped"
+    trials = trials_of(admin, exp_id)
+    assert trials and all(t["state"] == "cancelled" for t in trials)
+    for t in trials:
+        assert admin.wait(t["job"])["state"] == "cancelled"
+    with pytest.raises(ApiError) as e:
+        admin.post(f"/api/v1/experiments/{exp_id}/stop")
+    assert e.value.status == 409
+    resumed = admin.post(f"/api/v1/experiments/{exp_id}/resume")
+    assert resumed["state"] == "running"
+    exp = wait_experiment(admin, exp_id)
+    assert exp["state"] == "succeeded"
+    assert exp["trials"]["succeeded"] == 4  # cancelled trials do not use up the budget
+
+
+def test_validation_errors_name_the_field(server, admin):
+    with pytest.raises(ApiError) as e:
+        admin.post("/api/v1/experiments", KATIB_YAML.replace("maxTrialCount: 6", "maxTrials: 6"),
+                   content_type="application/yaml")
+    assert e.value.status == 400
+    assert e.value.body["error"]["details"]["field"] == "spec.maxTrials"
+    bad = native_spec()
+    bad["parameters"][1]["low"] = 5
+    with pytest.raises(ApiError) as e:
+        admin.post("/api/v1/experiments", bad)
+    assert e.value.status == 400
+    assert e.value.body["error"]["details"]["field"].startswith("parameters[1]")
+    with pytest.raises(ApiError) as e:
+        admin.post("/api/v1/experiments", "{not json")
+    assert e.value.status == 400
+    assert admin.get("/api/v1/experiments")["experiments"] == []
+
+
+def test_ownership(server, admin, users):
+    alice, bob = users["alice"], users["bob"]
+    exp = alice.post("/api/v1/experiments", native_spec(max_trials=1, parallel=1))
+    assert [e["id"] for e in alice.get("/api/v1/experiments")["experiments"]] == [exp["id"]]
+    assert bob.get("/api/v1/experiments")["experiments"] == []
+    for path in ("", "/trials", "/trials/0/metrics"):
+        with pytest.raises(ApiError) as e:
+            bob.get(f"/api/v1/experiments/{exp['id']}{path}")
+        assert e.value.status == 404
+    with pytest.raises(ApiError) as e:
+        bob.post(f"/api/v1/experiments/{exp['id']}/stop")
+    assert e.value.status == 404
+    assert admin.get(f"/api/v1/experiments/{exp['id']}")["name"] == "quad"
+    wait_experiment(alice, exp["id"])
+    job = alice.job(trials_of(alice, exp["id"])[0]["job"])
+    assert job["owner"] == "alice"
+
+
+def test_kill9_mid_experiment_restores_exactly(tmp_path):
+    s = Server(tmp_path / "data").start()
+    try:
+        admin = s.client()
+        exp = admin.post("/api/v1/experiments", native_spec(max_trials=8, parallel=2, sleep=0.8))
+        exp_id = exp["id"]
+        deadline = time.time() + 20
+        while True:
+            e = admin.get(f"/api/v1/experiments/{exp_id}")
+            if e["trials"]["succeeded"] >= 2 and e["trials"]["running"] >= 1:
+                break
+            assert time.time() < deadline, e
+            time.sleep(0.05)
+        before = {t["number"]: t for t in trials_of(admin, exp_id)}
+        s.kill9()
+        s.start()
+        admin = s.client()
+        after = {t["number"]: t for t in trials_of(admin, exp_id)}
+        # Nothing acknowledged was lost: every trial is still there with its job and parameters.
+        for n, t in before.items():
+            assert after[n]["job"] == t["job"]
+            assert after[n]["params"] == t["params"]
+        exp = wait_experiment(admin, exp_id, timeout=40)
+        assert exp["state"] == "succeeded", exp
+        trials = trials_of(admin, exp_id)
+        assert [t["number"] for t in trials] == list(range(8))
+        assert all(t["state"] == "succeeded" for t in trials), trials
+        job_ids = [t["job"] for t in trials]
+        assert len(set(job_ids)) == 8
+        jobs = admin.get(f"/api/v1/jobs?label=corral.experiment={exp_id}")["jobs"]
+        assert sorted(j["id"] for j in jobs) == sorted(job_ids)
+        params = [json.dumps(t["params"], sort_keys=True) for t in trials]
+        assert len(set(params)) == 8
+        check_best(exp, trials)
+    finally:
+        s.stop()
