@@ -40,7 +40,7 @@ unit: build
 asan:
 	cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCORRAL_WERROR=ON \
 	  -DCORRAL_SANITIZE=ON -DCORRAL_BENCH=OFF >/dev/null
-	ninja -C $(ASAN_BUILD) -j $(NINJA_JOBS)
+	ninja -C $(ASAN_BUILD) -j $(NINJA_JOBS) $$(ninja -C $(ASAN_BUILD) -t targets all | grep -oE '^[a-z]+_test:' | tr -d ':')
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -j $(NINJA_JOBS) --timeout 300
 
 integration:
