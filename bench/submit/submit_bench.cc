@@ -87,8 +87,10 @@ int64_t ParseTimeMs(const std::string& s) {
 int Submit(int argc, char** argv) {
   std::string url, token;
   int jobs = 10000, clients = 8;
+  double rate = 0;  // jobs/s across all clients; 0: as fast as the server answers
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string k = argv[i];
+    if (k == "--rate") rate = std::stod(argv[i + 1]);
     if (k == "--url") url = argv[i + 1];
     if (k == "--token") token = argv[i + 1];
     if (k == "--jobs") jobs = std::stoi(argv[i + 1]);
@@ -108,7 +110,9 @@ int Submit(int argc, char** argv) {
       std::string out;
       std::vector<int64_t> mine;
       std::vector<double> lat;
-      while (next.fetch_add(1) < jobs) {
+      int n;
+      while ((n = next.fetch_add(1)) < jobs) {
+        if (rate > 0) std::this_thread::sleep_until(t0 + std::chrono::duration<double>(n / rate));
         auto s = Clock::now();
         long code = http.Do("POST", "/api/v1/jobs", body, &out);
         lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
