@@ -16,6 +16,7 @@
 #include "cli/http_client.h"
 #include "cli/run_args.h"
 #include "cli/terminal_input.h"
+#include "cli/tune_command.h"
 
 namespace corral::cli {
 
@@ -134,6 +135,9 @@ int RunCli(int argc, char** argv) {
   CLI::App* cancel = app.add_subcommand("cancel", "Cancel jobs");
   cancel->fallthrough();
   cancel->add_option("jobs", flags.job_ids, "Job ids")->required();
+
+  TuneOptions tune_options;
+  CLI::App* tune = AddTuneCommand(app, tune_options);
 
   CLI::App* queues = app.add_subcommand("queues", "List queues and their use; set them (admin)");
   queues->fallthrough();
@@ -254,6 +258,7 @@ int RunCli(int argc, char** argv) {
   if (cancel->parsed()) return CancelCommand(ctx, flags.job_ids);
   if (nodes->parsed()) return NodesCommand(ctx);
   if (queues->parsed()) return QueuesCommand(ctx, queues_file);
+  if (tune->parsed()) return TuneCommand(ctx, *tune, tune_options);
   if (login->parsed()) return LoginCommand(ctx, LoginOptions{config_path});
   if (whoami->parsed()) return WhoamiCommand(ctx);
   if (users_create->parsed()) return CreateUserCommand(ctx, flags.user_name, flags.user_admin);

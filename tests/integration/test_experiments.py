@@ -340,3 +340,26 @@ def test_kill9_mid_experiment_restores_exactly(tmp_path):
         check_best(exp, trials)
     finally:
         s.stop()
+
+
+def test_cli(server, admin, tmp_path):
+    spec_file = tmp_path / "katib.yaml"
+    spec_file.write_text(KATIB_YAML)
+    r = server.cli("tune", "submit", str(spec_file), check=True)
+    assert "experiment 1 created (katib-quadratic)" in r.stdout
+    assert "warning: metadata.namespace" in r.stderr
+    wait_experiment(admin, 1)
+    r = server.cli("tune", "ls", check=True)
+    assert r.stdout.splitlines()[0].split()[:4] == ["ID", "NAME", "STATE", "TRIALS"]
+    assert "katib-quadratic   succeeded   6/6" in r.stdout
+    r = server.cli("tune", "trials", "1", check=True)
+    assert len(r.stdout.splitlines()) == 7
+    best = admin.get("/api/v1/experiments/1")["best"]
+    r = server.cli("-o", "json", "tune", "best", "1", check=True)
+    assert json.loads(r.stdout)["number"] == best["number"]
+    r = server.cli("tune", "describe", "1", check=True)
+    assert f"Best:        trial {best['number']}:" in r.stdout
+    r = server.cli("tune", "stop", "1")
+    assert r.returncode == 1 and "already succeeded" in r.stderr
+    r = server.cli("tune", "describe", "99")
+    assert r.returncode == 1
