@@ -402,8 +402,9 @@ Status ExperimentController::Step(Active& a) {
       run = TrialRun{attempt, 0, run.count};
       a.dirty = true;
     }
-    if (job->state == JobState::kRunning && t.state == kTrialPending) {
-      t.state = kTrialRunning;
+    const char* state = job->state == JobState::kRunning ? kTrialRunning : kTrialPending;
+    if (t.state != state) {  // started, or back in the queue after a preemption
+      t.state = state;
       CORRAL_RETURN_IF_ERROR(PersistTrial(a, t));
     }
     if (job->state == JobState::kRunning && a.spec().collect_stdout)

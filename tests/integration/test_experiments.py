@@ -227,6 +227,34 @@ def test_median_stop_prunes_bad_trials(server, admin):
     assert all(t["objective"] > best for t in pruned)
 
 
+def test_asha_prunes_bad_trials(server, admin):
+    script = ("import sys, time\n"
+              "x = float(sys.argv[1])\n"
+              "for e in range(1, 10):\n"
+              "    print(f'step={e} loss={x + 1 / e!r}', flush=True)\n"
+              "    time.sleep(0.1)\n")
+    spec = {
+        "name": "asha",
+        "objective": {"metric": "loss"},
+        "parameters": [{"name": "x", "type": "float", "low": 0, "high": 1}],
+        "algorithm": {"name": "random"},
+        "earlyStopping": {"name": "asha", "min_resource": 1, "max_resource": 9,
+                          "reduction_factor": 3},
+        "seed": 4,
+        "parallelTrialCount": 3,
+        "maxTrialCount": 12,
+        "trial": {"command": [PY, "-c", script, "${trialParameters.x}"]},
+    }
+    exp = wait_experiment(admin, admin.post("/api/v1/experiments", spec)["id"], timeout=40)
+    assert exp["state"] == "succeeded", exp
+    assert exp["early_stopping"] == "asha"
+    trials = trials_of(admin, exp["id"])
+    assert len(trials) == 12
+    assert exp["trials"]["pruned"] >= 1, trials
+    assert exp["trials"]["pruned"] + exp["trials"]["succeeded"] == 12
+    check_best(exp, trials)
+
+
 def test_pushed_metrics(server, admin):
     # The trial reports nothing on stdout: its objective comes through the API.
     spec = native_spec(max_trials=1, parallel=1)
