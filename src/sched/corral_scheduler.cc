@@ -356,12 +356,12 @@ bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& 
   for (auto& [id, r] : running_) {
     if (r.preempting) continue;
     const double elapsed = Seconds(now - r.started);
-    // Capacity a queue borrows is lent, not given: it is taken back (for the lender's guarantee or
-    // for interactive work) whether or not the borrowing job asked to be preemptible. Only the
-    // other causes need the job's consent.
+    // Capacity a queue borrows is lent, not given: the lender takes it back for its guarantee
+    // whether or not the borrowing job asked to be preemptible. Every other cause needs consent.
     if (r.req.priority == PriorityClass::kOpportunistic && req.priority > r.req.priority) {
       victims.push_back({0, elapsed, &r, PreemptCause::kOpportunistic});
-    } else if (interactive && r.req.priority < req.priority && Borrowing(r.queue)) {
+    } else if (interactive && Preemptible(r) && r.req.priority < req.priority &&
+               Borrowing(r.queue)) {
       victims.push_back({1, elapsed, &r, PreemptCause::kInteractive});
     } else if (reclaiming && r.queue != job.queue && r.req.priority <= req.priority &&
                Borrowing(r.queue)) {
