@@ -13,6 +13,7 @@
 #include "cli/job_json.h"
 #include "cli/output_format.h"
 #include "cli/table.h"
+#include "cli/time_format.h"
 
 namespace corral::cli {
 
@@ -85,6 +86,11 @@ void PrintExperiment(CommandContext& ctx, const json& e) {
     ctx.out << "Warning:     " << w.get<std::string>() << "\n";
 }
 
+std::string Age(const CommandContext& ctx, const std::string& timestamp) {
+  auto then = ParseTimestamp(timestamp);
+  return then.ok() ? FormatAge(*then, ctx.clock.Now()) : "-";
+}
+
 int Submit(CommandContext& ctx, const TuneOptions& o) {
   std::string body;
   if (o.file == "-") {
@@ -123,7 +129,8 @@ int List(CommandContext& ctx) {
     const json& best = e.value("best", json());
     table.AddRow({Number(e["id"]), TextField(e, "name"), TextField(e, "state"), Counts(e),
                   Number(e["trials"].value("running", json(0))),
-                  best.is_object() ? Number(best["objective"]) : "-", TextField(e, "created_at")});
+                  best.is_object() ? Number(best["objective"]) : "-",
+                  Age(ctx, TextField(e, "created_at"))});
   }
   table.Render(ctx.out);
   return kExitOk;

@@ -14,7 +14,7 @@ namespace corral::experiments {
 using nlohmann::json;
 
 // How far the controller has read one trial's output: bytes of complete lines consumed from the
-// log of `attempt`, and how many objective values came without a step of their own.
+// log of `attempt`, and the last step of its metrics.
 struct ExperimentController::TrialRun {
   int attempt = 0;
   int64_t offset = 0;
@@ -399,7 +399,7 @@ Status ExperimentController::Step(Active& a) {
     TrialRun& run = a.runs[n];
     if (run.attempt != attempt) {
       // A new attempt (after preemption) starts its log afresh.
-      run = TrialRun{attempt, 0, run.count};
+      run = TrialRun{attempt, 0, 0};
       a.dirty = true;
     }
     const char* state = job->state == JobState::kRunning ? kTrialRunning : kTrialPending;
@@ -497,8 +497,10 @@ Status ExperimentController::Record(Active& a, Trial& t, const std::vector<Parse
       if (is_step && std::isfinite(m.value)) step = static_cast<int64_t>(m.value);
     }
   }
-  if (objective && !step) step = ++run.count;
+  // Values without a step of their own follow the last step seen.
+  if (objective && !step) step = run.count + 1;
   if (!step) step = run.count;
+  run.count = std::max(run.count, *step);
   std::vector<MetricPoint> points;
   const auto& extra = spec.objective.additional_metrics;
   for (const auto& m : metrics) {
