@@ -8,7 +8,7 @@ ASAN_BUILD ?= build-asan
 PYTHON ?= /usr/bin/python3
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps build run stop test unit asan integration bench-submit bench-sched bench-tune format clean
+.PHONY: all deps test-deps build binaries run stop test unit asan integration bench-submit bench-sched bench-tune format clean
 
 all: build
 
@@ -22,7 +22,11 @@ build: deps
 	cmake -S . -B $(BUILD) -G Ninja -DCORRAL_WERROR=ON >/dev/null
 	ninja -C $(BUILD) -j $(NINJA_JOBS)
 
-run: build
+binaries: deps
+	cmake -S . -B $(BUILD) -G Ninja -DCORRAL_WERROR=ON >/dev/null
+	ninja -C $(BUILD) -j $(NINJA_JOBS) corral corral-shim
+
+run: binaries
 	./scripts/run-demo.sh $(BUILD)
 
 stop:
