@@ -62,5 +62,5 @@ echo
 echo "\$ corral nodes"
 "$CORRAL" nodes
 echo
-echo "Try (or put $PWD/$BUILD on your PATH): $BUILD/corral logs -f <id>   $BUILD/corral describe <id>   $BUILD/corral run --gpus 1 --follow -- sh -c 'echo $CUDA_VISIBLE_DEVICES'"
+echo "Try (or put $PWD/$BUILD on your PATH): $BUILD/corral logs -f <id>   $BUILD/corral describe <id>   $BUILD/corral run --gpus 1 --follow -- sh -c 'echo \$CUDA_VISIBLE_DEVICES'"
 echo "Stop the server with: make stop"
