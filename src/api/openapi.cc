@@ -202,6 +202,55 @@ json Build() {
                {{"schema",
                  {{"type", "object"},
                   {"properties", {{"nodes", {{"type", "array"}, {"items", node}}}}}}}}}}}}}});
+  paths["/api/v1/queues"]["get"] =
+      Op("Queues with guarantees, limits, weights and current use",
+         {{"200",
+           {{"description",
+             "{queues: [{name, configured, guaranteed_gpus, max_gpus, weight, "
+             "gpus_in_use, borrowed_gpus, running_jobs, pending_jobs}]}"}}}});
+  paths["/api/v1/queues"]["put"] = Op(
+      "Replace the queue configuration (admin), live", {{"200", {{"description", "the queues"}}}},
+      {{"requestBody",
+        {{"required", true},
+         {"content",
+          {{"application/json",
+            {{"schema",
+              {{"type", "object"},
+               {"properties",
+                {{"queues",
+                  {{"type", "array"},
+                   {"items",
+                    {{"type", "object"},
+                     {"properties",
+                      {{"name", {{"type", "string"}}},
+                       {"guaranteed_gpus", {{"type", "integer"}, {"minimum", 0}}},
+                       {"max_gpus", {{"type", "integer"}, {"minimum", -1}}},
+                       {"weight", {{"type", "number"}}}}}}}}}}}}}}}}}}}});
+  json exp_id = Param("id", "path", "integer", "experiment id");
+  json trial_n = Param("n", "path", "integer", "trial number");
+  paths["/api/v1/experiments"]["post"] = Op(
+      "Create a hyperparameter search (native spec or Katib Experiment; JSON or YAML)",
+      {{"201", {{"description", "the experiment, with warnings for ignored Kubernetes fields"}}}});
+  paths["/api/v1/experiments"]["get"] =
+      Op("List experiments", {{"200", {{"description", "experiments"}}}});
+  paths["/api/v1/experiments/{id}"]["get"] =
+      Op("An experiment: state, trial counts, best trial",
+         {{"200", {{"description", "experiment"}}}}, {{"parameters", {exp_id}}});
+  paths["/api/v1/experiments/{id}/trials"]["get"] =
+      Op("Trials with parameters, state, objective and job", {{"200", {{"description", "trials"}}}},
+         {{"parameters", {exp_id}}});
+  paths["/api/v1/experiments/{id}/trials/{n}/metrics"]["get"] =
+      Op("Metric series of a trial", {{"200", {{"description", "metrics by name"}}}},
+         {{"parameters", {exp_id, trial_n, Param("name", "query", "string", "one metric")}}});
+  paths["/api/v1/experiments/{id}/trials/{n}/metrics"]["post"] =
+      Op("Report a metric value {name, value, step?}", {{"200", {{"description", "recorded"}}}},
+         {{"parameters", {exp_id, trial_n}}});
+  paths["/api/v1/experiments/{id}/stop"]["post"] =
+      Op("Stop: cancel running trials", {{"200", {{"description", "experiment"}}}},
+         {{"parameters", {exp_id}}});
+  paths["/api/v1/experiments/{id}/resume"]["post"] =
+      Op("Resume a stopped experiment", {{"200", {{"description", "experiment"}}}},
+         {{"parameters", {exp_id}}});
   paths["/api/v1/whoami"]["get"] = Op("The caller", {{"200", {{"description", "name and role"}}}});
   paths["/api/v1/users"]["post"] =
       Op("Create a user (admin); returns its first token once",
