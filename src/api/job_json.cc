@@ -51,18 +51,6 @@ Status ReadStringMap(const JsonObjectReader& r, const std::string& key,
 json OptTime(const std::optional<TimePoint>& t) { return t ? json(FormatRfc3339(*t)) : json(); }
 json OptInt(const std::optional<int>& v) { return v ? json(*v) : json(); }
 
-std::string_view ReplicaStateName(ReplicaState s) {
-  switch (s) {
-    case ReplicaState::kStarting:
-      return "starting";
-    case ReplicaState::kRunning:
-      return "running";
-    case ReplicaState::kExited:
-      return "exited";
-  }
-  return "unknown";
-}
-
 }  // namespace
 
 Result<JobSpec> ParseJobSpec(const json& body) {

@@ -502,25 +502,13 @@ void JobController::FinishAttempt(ActiveJob& active) {
   if (active.preempting) {
     attempt.end_reason = "preempted";
     active.preempting = false;
-    scheduler_->OnRequeue(job.id, now);
-    job.state = JobState::kPending;
-    job.reason = "preempted; waiting to restart";
-    Status s = Persist(job);
-    if (!s.ok()) log::Error("persisting job {}: {}", job.id.value, s.ToString());
-    Emit(job, "preempted", "");
-    pass_wanted_ = true;
+    Requeue(job, "preempted; waiting to restart", "preempted", "");
     return;
   }
   if (lost) {
     // The replica never reached a recorded start (the server died while launching): running it
     // again cannot run it twice.
-    scheduler_->OnRequeue(job.id, now);
-    job.state = JobState::kPending;
-    job.reason = "launch interrupted; will start again";
-    Status s = Persist(job);
-    if (!s.ok()) log::Error("persisting job {}: {}", job.id.value, s.ToString());
-    Emit(job, "requeued", "launch interrupted");
-    pass_wanted_ = true;
+    Requeue(job, "launch interrupted; will start again", "requeued", "launch interrupted");
     return;
   }
   if (success) {
@@ -544,18 +532,25 @@ void JobController::FinishAttempt(ActiveJob& active) {
   for (auto& a : job.attempts)
     if (a.end_reason != "preempted" && a.end_reason != "lost") ++failures;
   if (failures <= job.spec.retry.max_retries) {
-    scheduler_->OnRequeue(job.id, now);
-    job.state = JobState::kPending;
-    job.reason = why + "; retrying (" + std::to_string(failures) + " of " +
-                 std::to_string(job.spec.retry.max_retries) + ")";
-    Status s = Persist(job);
-    if (!s.ok()) log::Error("persisting job {}: {}", job.id.value, s.ToString());
-    Emit(job, "retrying", why);
-    pass_wanted_ = true;
+    Requeue(job,
+            why + "; retrying (" + std::to_string(failures) + " of " +
+                std::to_string(job.spec.retry.max_retries) + ")",
+            "retrying", why);
     return;
   }
   scheduler_->OnFinished(job.id, now);
   EndJob(active, JobState::kFailed, why);
+}
+
+void JobController::Requeue(Job& job, const std::string& reason, const std::string& event,
+                            const std::string& message) {
+  scheduler_->OnRequeue(job.id, clock_.Now());
+  job.state = JobState::kPending;
+  job.reason = reason;
+  Status s = Persist(job);
+  if (!s.ok()) log::Error("persisting job {}: {}", job.id.value, s.ToString());
+  Emit(job, event, message);
+  pass_wanted_ = true;
 }
 
 void JobController::EndJob(ActiveJob& active, JobState state, const std::string& reason) {

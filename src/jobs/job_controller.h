@@ -107,6 +107,9 @@ class JobController {
   sched::JobRequest RequestFor(const Job& job) const;
   exec::LaunchSpec LaunchFor(const Job& job) const;
   void FinishAttempt(ActiveJob& active);
+  // Back to pending for a new attempt, keeping the history.
+  void Requeue(Job& job, const std::string& reason, const std::string& event,
+               const std::string& message);
   void EndJob(ActiveJob& active, JobState state, const std::string& reason);
   Result<Job> Visible(const Caller& caller, JobId id);
   int NodeIndex(const std::string& name) const;

@@ -20,7 +20,7 @@ struct ReplicaResources {
 };
 
 struct RetryPolicy {
-  int max_retries = 0;          // extra attempts after a failure
+  int max_retries = 0;              // extra attempts after a failure
   bool retry_on_preemption = true;  // a preempted attempt requeues without consuming a retry
 };
 
@@ -56,6 +56,7 @@ struct ReplicaPlacement {
 };
 
 enum class ReplicaState { kStarting, kRunning, kExited };
+std::string_view ReplicaStateName(ReplicaState s);
 
 struct ReplicaRun {
   int index = 0;

@@ -38,6 +38,18 @@ std::string_view JobStateName(JobState s) {
     if (k == s) return v;
   return "unknown";
 }
+std::string_view ReplicaStateName(ReplicaState s) {
+  switch (s) {
+    case ReplicaState::kStarting:
+      return "starting";
+    case ReplicaState::kRunning:
+      return "running";
+    case ReplicaState::kExited:
+      return "exited";
+  }
+  return "unknown";
+}
+
 std::optional<JobState> ParseJobState(std::string_view name) {
   for (auto& [k, v] : kStates)
     if (v == name) return k;

@@ -36,18 +36,6 @@ void WriteTime(json& j, const char* key, const std::optional<TimePoint>& t) {
   if (t) j[key] = ToMillis(*t);
 }
 
-std::string_view ReplicaStateName(ReplicaState s) {
-  switch (s) {
-    case ReplicaState::kStarting:
-      return "starting";
-    case ReplicaState::kRunning:
-      return "running";
-    case ReplicaState::kExited:
-      return "exited";
-  }
-  return "unknown";
-}
-
 ReplicaState ParseReplicaState(const std::string& name) {
   if (name == "starting") return ReplicaState::kStarting;
   if (name == "running") return ReplicaState::kRunning;
