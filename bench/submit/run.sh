@@ -38,7 +38,7 @@ start_server
 R=$("$BENCH" submit --url "$URL" --token "$(cat "$WORK/token")" --jobs "$JOBS" --clients "$CLIENTS")
 echo "$R"
 echo "== latency below saturation: 300 jobs at 20 jobs/s from 1 client"
-L=$("$BENCH" submit --url "$URL" --token "$(cat "$WORK/token")" --jobs 300 --clients 1 --rate 20)
+L=$("$BENCH" submit --url "$URL" --token "$(cat "$WORK/token")" --jobs 300 --clients 1 --rate 20 --tag latency)
 echo "$L"
 RSS_RUN=$(rss_mb)
 HWM_RUN=$(hwm_mb)
@@ -53,7 +53,7 @@ TOKEN=$(cat "$WORK/token" 2>/dev/null || true)
 for i in $(seq 1 50); do
   curl -fsS -H "Authorization: Bearer $TOKEN" "$URL/api/v1/jobs?limit=1000&cursor=$((100000 - i * 1000))" >/dev/null
 done
-"$BENCH" submit --url "$URL" --token "$TOKEN" --jobs 500 --clients 4 >/dev/null
+"$BENCH" submit --url "$URL" --token "$TOKEN" --jobs 500 --clients 4 --tag history >/dev/null
 RSS_HIST=$(rss_mb)
 HWM_HIST=$(hwm_mb)
 TOTAL=$(/usr/bin/sqlite3 "$WORK/data/corral.db" 'select count(*) from jobs' 2>/dev/null || echo "?")

@@ -88,15 +88,18 @@ int Submit(int argc, char** argv) {
   std::string url, token;
   int jobs = 10000, clients = 8;
   double rate = 0;  // jobs/s across all clients; 0: as fast as the server answers
+  std::string tag = "submit";  // label bench=<tag>, so that phases are measured apart
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     if (k == "--rate") rate = std::stod(argv[i + 1]);
+    if (k == "--tag") tag = argv[i + 1];
     if (k == "--url") url = argv[i + 1];
     if (k == "--token") token = argv[i + 1];
     if (k == "--jobs") jobs = std::stoi(argv[i + 1]);
     if (k == "--clients") clients = std::stoi(argv[i + 1]);
   }
-  const std::string body = R"({"command":["true"],"resources":{"gpus":1},"labels":{"bench":"submit"}})";
+  const std::string body =
+      R"({"command":["true"],"resources":{"gpus":1},"labels":{"bench":")" + tag + R"("}})";
   std::atomic<int> next{0};
   std::mutex mu;
   std::vector<int64_t> ids;
@@ -134,7 +137,7 @@ int Submit(int argc, char** argv) {
   Http http(url, token);
   std::string out;
   for (;;) {
-    long code = http.Do("GET", "/api/v1/jobs?label=bench=submit&state=pending,starting,running&limit=1", "", &out);
+    long code = http.Do("GET", "/api/v1/jobs?label=bench=" + tag + "&state=pending,starting,running&limit=1", "", &out);
     if (code == 200 && json::parse(out)["jobs"].empty()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
@@ -145,7 +148,7 @@ int Submit(int argc, char** argv) {
   int failed = 0;
   std::string cursor;
   for (;;) {
-    std::string path = "/api/v1/jobs?label=bench=submit&limit=1000" +
+    std::string path = "/api/v1/jobs?label=bench=" + tag + "&limit=1000" +
                        (cursor.empty() ? std::string() : "&cursor=" + cursor);
     if (http.Do("GET", path, "", &out) != 200) break;
     json page = json::parse(out);
