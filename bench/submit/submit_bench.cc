@@ -120,7 +120,8 @@ int Submit(int argc, char** argv) {
         long code = http.Do("POST", "/api/v1/jobs", body, &out);
         lat.push_back(std::chrono::duration<double, std::milli>(Clock::now() - s).count());
         if (code != 201) {
-          ++errors;
+          if (errors.fetch_add(1) < 3)
+            fprintf(stderr, "submit failed: HTTP %ld: %s\n", code, out.substr(0, 300).c_str());
           continue;
         }
         mine.push_back(json::parse(out)["id"].get<int64_t>());
