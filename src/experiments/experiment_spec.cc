@@ -129,6 +129,19 @@ Status ValidateExperimentSpec(const ExperimentSpec& spec) {
   return CheckPlaceholders(spec.trial, spec.trial_parameters);
 }
 
+Status ReadTrialCounts(const SpecObject& o, ExperimentSpec& spec) {
+  CORRAL_ASSIGN_OR_RETURN(auto parallel, o.Int("parallelTrialCount", 1, 10000));
+  CORRAL_ASSIGN_OR_RETURN(auto max_trials, o.Int("maxTrialCount", 1, 100000));
+  CORRAL_ASSIGN_OR_RETURN(auto max_failed, o.Int("maxFailedTrialCount", 0, 100000));
+  if (max_trials) spec.max_trials = static_cast<int>(*max_trials);
+  if (parallel)
+    spec.parallel_trials = static_cast<int>(*parallel);
+  else
+    spec.parallel_trials = std::min(spec.parallel_trials, spec.max_trials);
+  if (max_failed) spec.max_failed_trials = static_cast<int>(*max_failed);
+  return Status::Ok();
+}
+
 Result<ParsedSpec> ParseNativeSpec(const json& doc) {
   ParsedSpec out;
   ExperimentSpec& spec = out.spec;
@@ -181,15 +194,7 @@ Result<ParsedSpec> ParseNativeSpec(const json& doc) {
   CORRAL_ASSIGN_OR_RETURN(auto seed, o.Int("seed", 0, INT64_MAX));
   if (seed) spec.study.seed = static_cast<uint64_t>(*seed);
 
-  CORRAL_ASSIGN_OR_RETURN(auto parallel, o.Int("parallelTrialCount", 1, 10000));
-  CORRAL_ASSIGN_OR_RETURN(auto max_trials, o.Int("maxTrialCount", 1, 100000));
-  CORRAL_ASSIGN_OR_RETURN(auto max_failed, o.Int("maxFailedTrialCount", 0, 100000));
-  if (max_trials) spec.max_trials = static_cast<int>(*max_trials);
-  if (parallel)
-    spec.parallel_trials = static_cast<int>(*parallel);
-  else
-    spec.parallel_trials = std::min(spec.parallel_trials, spec.max_trials);
-  if (max_failed) spec.max_failed_trials = static_cast<int>(*max_failed);
+  CORRAL_RETURN_IF_ERROR(ReadTrialCounts(o, spec));
 
   CORRAL_ASSIGN_OR_RETURN(spec.metrics_filters, o.StringList("metricsFilters"));
   CORRAL_ASSIGN_OR_RETURN(auto collect, o.Bool("collectStdout"));

@@ -405,15 +405,7 @@ Result<ParsedSpec> ParseKatibSpec(const json& doc) {
     spec.study.pruner = *pruner;
   }
 
-  CORRAL_ASSIGN_OR_RETURN(auto parallel, s.Int("parallelTrialCount", 1, 10000));
-  CORRAL_ASSIGN_OR_RETURN(auto max_trials, s.Int("maxTrialCount", 1, 100000));
-  CORRAL_ASSIGN_OR_RETURN(auto max_failed, s.Int("maxFailedTrialCount", 0, 100000));
-  if (max_trials) spec.max_trials = static_cast<int>(*max_trials);
-  if (parallel)
-    spec.parallel_trials = static_cast<int>(*parallel);
-  else
-    spec.parallel_trials = std::min(spec.parallel_trials, spec.max_trials);
-  if (max_failed) spec.max_failed_trials = static_cast<int>(*max_failed);
+  CORRAL_RETURN_IF_ERROR(ReadTrialCounts(s, spec));
   CORRAL_ASSIGN_OR_RETURN(auto resume, s.String("resumePolicy"));
   if (resume && *resume != "Never" && *resume != "LongRunning" && *resume != "FromVolume")
     return InvalidArgument("spec.resumePolicy", "must be Never, LongRunning or FromVolume");

@@ -45,6 +45,11 @@ class SpecObject {
   std::string path_;
 };
 
+struct ExperimentSpec;
+// parallelTrialCount, maxTrialCount and maxFailedTrialCount, shared by the native and Katib forms
+// (parallelism defaults to at most maxTrialCount).
+Status ReadTrialCounts(const SpecObject& o, ExperimentSpec& spec);
+
 // Fails unless `v` is an object.
 Status RequireObject(const nlohmann::json& v, const std::string& path);
 
