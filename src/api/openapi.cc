@@ -9,12 +9,15 @@ using nlohmann::json;
 
 json Ref(const std::string& name) { return {{"$ref", "#/components/schemas/" + name}}; }
 
-json JsonBody(const std::string& schema) {
-  return {{"required", true},
-          {"content",
-           {{"application/json", {{"schema", Ref(schema)}}},
-            {"application/yaml", {{"schema", Ref(schema)}}}}}};
+// A request body accepted as JSON or YAML.
+json Body(const json& schema) {
+  return {
+      {"required", true},
+      {"content",
+       {{"application/json", {{"schema", schema}}}, {"application/yaml", {{"schema", schema}}}}}};
 }
+
+json JsonBody(const std::string& schema) { return Body(Ref(schema)); }
 
 json Reply(const std::string& description, const std::string& schema) {
   return {{"description", description},
@@ -208,24 +211,17 @@ json Build() {
            {{"description",
              "{queues: [{name, configured, guaranteed_gpus, max_gpus, weight, "
              "gpus_in_use, borrowed_gpus, running_jobs, pending_jobs}]}"}}}});
-  paths["/api/v1/queues"]["put"] = Op(
-      "Replace the queue configuration (admin), live", {{"200", {{"description", "the queues"}}}},
-      {{"requestBody",
-        {{"required", true},
-         {"content",
-          {{"application/json",
-            {{"schema",
-              {{"type", "object"},
-               {"properties",
-                {{"queues",
-                  {{"type", "array"},
-                   {"items",
-                    {{"type", "object"},
+  json queue_item = {{"type", "object"},
                      {"properties",
                       {{"name", {{"type", "string"}}},
                        {"guaranteed_gpus", {{"type", "integer"}, {"minimum", 0}}},
                        {"max_gpus", {{"type", "integer"}, {"minimum", -1}}},
-                       {"weight", {{"type", "number"}}}}}}}}}}}}}}}}}}}});
+                       {"weight", {{"type", "number"}}}}}};
+  json queues_body = {{"type", "object"},
+                      {"properties", {{"queues", {{"type", "array"}, {"items", queue_item}}}}}};
+  paths["/api/v1/queues"]["put"] =
+      Op("Replace the queue configuration (admin), live",
+         {{"200", {{"description", "the queues"}}}}, {{"requestBody", Body(queues_body)}});
   json exp_id = Param("id", "path", "integer", "experiment id");
   json trial_n = Param("n", "path", "integer", "trial number");
   paths["/api/v1/experiments"]["post"] = Op(
@@ -252,18 +248,13 @@ json Build() {
       Op("Resume a stopped experiment", {{"200", {{"description", "experiment"}}}},
          {{"parameters", {exp_id}}});
   paths["/api/v1/whoami"]["get"] = Op("The caller", {{"200", {{"description", "name and role"}}}});
+  json user_body = {{"type", "object"},
+                    {"properties",
+                     {{"name", {{"type", "string"}}},
+                      {"role", {{"type", "string"}, {"enum", {"user", "admin"}}}}}}};
   paths["/api/v1/users"]["post"] =
       Op("Create a user (admin); returns its first token once",
-         {{"201", {{"description", "user and token"}}}},
-         {{"requestBody",
-           {{"required", true},
-            {"content",
-             {{"application/json",
-               {{"schema",
-                 {{"type", "object"},
-                  {"properties",
-                   {{"name", {{"type", "string"}}},
-                    {"role", {{"type", "string"}, {"enum", {"user", "admin"}}}}}}}}}}}}}}});
+         {{"201", {{"description", "user and token"}}}}, {{"requestBody", Body(user_body)}});
   paths["/api/v1/users"]["get"] = Op("List users (admin)", {{"200", {{"description", "users"}}}});
   paths["/api/v1/tokens"]["post"] =
       Op("New API token for the caller, shown once", {{"201", {{"description", "token"}}}});
