@@ -61,6 +61,22 @@ json MetricPointToJson(const MetricPoint& p) {
           {"time", FormatRfc3339(p.time)}};
 }
 
+namespace {
+
+json SearchCostToJson(const experiments::SearchCost& c) {
+  auto mean = [](double total, int64_t n) { return n > 0 ? total / static_cast<double>(n) : 0.0; };
+  return {{"suggestions", c.suggestions},
+          {"ask_ms_mean", mean(c.ask_ms_total, c.suggestions)},
+          {"ask_ms_max", c.ask_ms_max},
+          {"ask_ms_last", c.ask_ms_last},
+          {"saves", c.saves},
+          {"save_ms_mean", mean(c.save_ms_total, c.saves)},
+          {"save_ms_max", c.save_ms_max},
+          {"save_ms_last", c.save_ms_last}};
+}
+
+}  // namespace
+
 json ExperimentViewToJson(const experiments::ExperimentView& v) {
   const Experiment& e = v.experiment;
   const auto& c = v.counts;
@@ -93,6 +109,7 @@ json ExperimentViewToJson(const experiments::ExperimentView& v) {
             {"pruned", c.pruned},
             {"cancelled", c.cancelled}}},
           {"best", v.best ? TrialToJson(*v.best) : json(nullptr)},
+          {"search_cost", SearchCostToJson(v.cost)},
           {"warnings", v.warnings},
           {"spec", experiments::ExperimentSpecToJson(v.spec)}};
 }

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <fstream>
 
@@ -32,11 +33,18 @@ struct ExperimentController::Active {
   std::string message;
   bool dirty = false;
   bool ended = false;
+  SearchCost cost;
 
   const ExperimentSpec& spec() const { return parsed.spec; }
 };
 
 namespace {
+
+// Measured with the monotonic clock: these are costs, not times of events.
+double MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
+      .count();
+}
 
 bool InFlight(const Trial& t) { return t.state == kTrialPending || t.state == kTrialRunning; }
 
@@ -109,6 +117,37 @@ std::string MessageFromState(const std::string& text) {
   return j.value("message", std::string());
 }
 
+json CostToJson(const SearchCost& c) {
+  return {{"suggestions", c.suggestions},
+          {"ask_ms_total", c.ask_ms_total},
+          {"ask_ms_max", c.ask_ms_max},
+          {"ask_ms_last", c.ask_ms_last},
+          {"saves", c.saves},
+          {"save_ms_total", c.save_ms_total},
+          {"save_ms_max", c.save_ms_max},
+          {"save_ms_last", c.save_ms_last}};
+}
+
+SearchCost CostFromJson(const json& j) {
+  SearchCost c;
+  if (!j.is_object()) return c;
+  c.suggestions = j.value("suggestions", int64_t{0});
+  c.ask_ms_total = j.value("ask_ms_total", 0.0);
+  c.ask_ms_max = j.value("ask_ms_max", 0.0);
+  c.ask_ms_last = j.value("ask_ms_last", 0.0);
+  c.saves = j.value("saves", int64_t{0});
+  c.save_ms_total = j.value("save_ms_total", 0.0);
+  c.save_ms_max = j.value("save_ms_max", 0.0);
+  c.save_ms_last = j.value("save_ms_last", 0.0);
+  return c;
+}
+
+SearchCost CostFromState(const std::string& text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return {};
+  return CostFromJson(j.value("cost", json()));
+}
+
 }  // namespace
 
 ExperimentController::ExperimentController(store::Store& store, jobs::JobController& jobs,
@@ -132,10 +171,24 @@ Result<std::unique_ptr<ExperimentController::Active>> ExperimentController::Load
   a->parser.emplace(std::move(parser));
   CORRAL_ASSIGN_OR_RETURN(a->owner, OwnerOf(row.owner));
   json state = json::parse(row.sampler_state, nullptr, false);
-  if (!state.is_discarded() && state.is_object() && state.contains("study")) {
+  CORRAL_ASSIGN_OR_RETURN(auto trials, store_.ListTrials(row.id));
+  for (auto& t : trials) a->trials[t.number] = std::move(t);
+  const bool saved = !state.is_discarded() && state.is_object() &&
+                     (state.contains("search") || state.contains("study"));
+  if (saved && state.contains("search")) {
+    CORRAL_ASSIGN_OR_RETURN(auto records, store_.ListTrialSearchStates(row.id));
+    CORRAL_ASSIGN_OR_RETURN(auto study, tune::Study::LoadParts(state["search"].dump(), records));
+    a->study.emplace(std::move(study));
+  } else if (saved) {
+    // Written by an older server: the whole history in one document. Move each trial's record
+    // into its row now, so that the next save writes the split form.
     CORRAL_ASSIGN_OR_RETURN(auto study, tune::Study::LoadState(state["study"].dump()));
     a->study.emplace(std::move(study));
+    for (const auto& t : a->study->trials()) CORRAL_RETURN_IF_ERROR(SaveSearchRecord(*a, t.number));
+  }
+  if (saved) {
     a->message = state.value("message", std::string());
+    a->cost = CostFromJson(state.value("cost", json()));
     const json runs = state.value("trials", json::object());
     for (const auto& [key, r] : runs.items()) {
       TrialRun run;
@@ -148,24 +201,49 @@ Result<std::unique_ptr<ExperimentController::Active>> ExperimentController::Load
     CORRAL_ASSIGN_OR_RETURN(auto study, tune::Study::Create(a->spec().study));
     a->study.emplace(std::move(study));
   }
-  CORRAL_ASSIGN_OR_RETURN(auto trials, store_.ListTrials(row.id));
-  for (auto& t : trials) a->trials[t.number] = std::move(t);
   return a;
 }
 
+Status ExperimentController::SaveSearchRecord(Active& a, int64_t number) {
+  const int n = static_cast<int>(number);
+  if (!a.trials.count(n)) {
+    // A trial the search created but no job was made for (the batch was abandoned when the
+    // template was rejected): it still needs a row to hold its record.
+    Trial t;
+    t.experiment = a.row.id;
+    t.number = n;
+    t.state = kTrialFailed;
+    if (const tune::Trial* st = a.study->FindTrial(number)) {
+      json params = a.study->ParamsToJson(*st);
+      for (auto& [name, v] : params.items()) t.params[name] = ToParamValue(v);
+    }
+    CORRAL_RETURN_IF_ERROR(PersistTrial(a, t));
+  }
+  return store_.SetTrialSearchState(a.row.id, n, a.study->SaveTrial(number));
+}
+
 Status ExperimentController::Persist(Active& a) {
+  const auto started = std::chrono::steady_clock::now();
   json runs = json::object();
   for (const auto& [n, r] : a.runs) {
     auto t = a.trials.find(n);
     if (t == a.trials.end() || !InFlight(t->second)) continue;  // only live readers matter
     runs[std::to_string(n)] = {{"attempt", r.attempt}, {"offset", r.offset}, {"count", r.count}};
   }
+  for (int64_t number : a.study->TakeChanged()) CORRAL_RETURN_IF_ERROR(SaveSearchRecord(a, number));
   a.row.sampler_state = json{
-      {"study", json::parse(a.study->SaveState())},
+      {"search", json::parse(a.study->SaveHead())},
       {"message", a.message},
+      {"cost", CostToJson(a.cost)},
       {"trials", runs}}.dump();
   a.dirty = false;
-  return store_.UpdateExperiment(a.row);
+  Status s = store_.UpdateExperiment(a.row);
+  const double ms = MillisSince(started);
+  a.cost.saves += 1;
+  a.cost.save_ms_total += ms;
+  a.cost.save_ms_max = std::max(a.cost.save_ms_max, ms);
+  a.cost.save_ms_last = ms;
+  return s;
 }
 
 Status ExperimentController::PersistTrial(Active& a, const Trial& t) {
@@ -242,6 +320,7 @@ Result<ExperimentView> ExperimentController::View(const Experiment& row) {
     v.format = a.parsed.format;
     v.warnings = a.parsed.warnings;
     v.message = a.message;
+    v.cost = a.cost;
     trials = &a.trials;
   } else {
     CORRAL_ASSIGN_OR_RETURN(auto parsed, SpecFromColumn(row.spec));
@@ -249,6 +328,7 @@ Result<ExperimentView> ExperimentController::View(const Experiment& row) {
     v.format = parsed.format;
     v.warnings = parsed.warnings;
     v.message = MessageFromState(row.sampler_state);
+    v.cost = CostFromState(row.sampler_state);
     CORRAL_ASSIGN_OR_RETURN(auto list, store_.ListTrials(row.id));
     for (auto& t : list) stored[t.number] = std::move(t);
     trials = &stored;
@@ -424,7 +504,15 @@ Status ExperimentController::FillSlots(Active& a) {
   const int used = static_cast<int>(a.trials.size()) - c.cancelled;
   const int want = std::min(a.spec().parallel_trials - in_flight, a.spec().max_trials - used);
   if (want <= 0) return Status::Ok();
+  const auto started = std::chrono::steady_clock::now();
   CORRAL_ASSIGN_OR_RETURN(auto asked, a.study->Ask(want));
+  if (!asked.empty()) {
+    const double ms = MillisSince(started) / static_cast<double>(asked.size());
+    a.cost.suggestions += static_cast<int64_t>(asked.size());
+    a.cost.ask_ms_total += ms * static_cast<double>(asked.size());
+    a.cost.ask_ms_max = std::max(a.cost.ask_ms_max, ms);
+    a.cost.ask_ms_last = ms;
+  }
   a.dirty = true;
   for (const auto& st : asked) {
     Trial t;

@@ -37,6 +37,15 @@ struct TrialCounts {
   int pending = 0, running = 0, succeeded = 0, failed = 0, pruned = 0, cancelled = 0;
 };
 
+// Time the search itself took on the control thread (kept with the experiment's state, so it
+// spans restarts): what a user would feel as the platform's own cost per trial.
+struct SearchCost {
+  int64_t suggestions = 0;
+  double ask_ms_total = 0, ask_ms_max = 0, ask_ms_last = 0;  // per suggestion
+  int64_t saves = 0;
+  double save_ms_total = 0, save_ms_max = 0, save_ms_last = 0;  // writing the study's state
+};
+
 // What a reader sees of one experiment.
 struct ExperimentView {
   Experiment experiment;
@@ -46,6 +55,7 @@ struct ExperimentView {
   std::string message;  // why it ended, or why it is stuck
   TrialCounts counts;
   std::optional<Trial> best;
+  SearchCost cost;
 };
 
 struct ExperimentControllerOptions {
@@ -93,6 +103,7 @@ class ExperimentController {
   Result<std::unique_ptr<Active>> Load(const Experiment& row);
   Status Persist(Active& a);
   Status PersistTrial(Active& a, const Trial& t);
+  Status SaveSearchRecord(Active& a, int64_t number);
   Result<ExperimentView> View(const Experiment& row);
   Result<Experiment> Visible(const jobs::Caller& caller, ExperimentId id);
   Result<jobs::Caller> OwnerOf(UserId owner);

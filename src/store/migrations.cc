@@ -110,9 +110,16 @@ CREATE TABLE metrics (
 CREATE INDEX metrics_by_series ON metrics(job_id, name, step);
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations{{
+// The search's record of each trial moves from the experiment's sampler_state into the trial's
+// row (written per changed trial instead of the whole history per step).
+constexpr const char* kTrialSearchState = R"sql(
+ALTER TABLE trials ADD COLUMN search_state TEXT;
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations{{
     {"users, tokens, jobs, labels, events, settings", kInitialSchema},
     {"experiments, trials, metrics", kExperiments},
+    {"trials.search_state", kTrialSearchState},
 }};
 
 }  // namespace

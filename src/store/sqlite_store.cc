@@ -468,6 +468,32 @@ class SqliteStore final : public Store {
     return trials;
   }
 
+  Status SetTrialSearchState(ExperimentId experiment, int number,
+                             std::string_view record) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("UPDATE trials SET search_state = ? WHERE experiment_id = ? AND "
+                              "number = ?"));
+    q.Bind(1, record).Bind(2, experiment.value).Bind(3, number);
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(conn_.get()) == 0)
+      return NotFound(fmt::format("no trial {} in experiment {}", number, experiment.value));
+    return Status::Ok();
+  }
+
+  Result<std::vector<std::string>> ListTrialSearchStates(ExperimentId experiment) override {
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("SELECT search_state FROM trials WHERE "
+                                                  "experiment_id = ? ORDER BY number"));
+    q.Bind(1, experiment.value);
+    std::vector<std::string> records;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      records.emplace_back(q.IsNull(0) ? std::string_view() : q.Text(0));
+    }
+    return records;
+  }
+
   Status AppendMetrics(std::span<const MetricPoint> points) override {
     CORRAL_RETURN_IF_ERROR(BeginWrite());
     std::optional<int64_t> first_rowid;

@@ -91,6 +91,13 @@ class Store {
   virtual Status UpsertTrial(const Trial& trial) = 0;
   // Trials of one experiment by number.
   virtual Result<std::vector<Trial>> ListTrials(ExperimentId experiment) = 0;
+  // The search's own record of a trial (opaque text from tune/), kept in the trial's row so that
+  // saving a step writes only the trials it changed. kNotFound when the trial row does not exist;
+  // UpsertTrial leaves the record as it is.
+  virtual Status SetTrialSearchState(ExperimentId experiment, int number,
+                                     std::string_view record) = 0;
+  // Every trial's record by number; an empty string where none was set.
+  virtual Result<std::vector<std::string>> ListTrialSearchStates(ExperimentId experiment) = 0;
   // Appends all points or none. A NaN value round-trips as NaN.
   virtual Status AppendMetrics(std::span<const MetricPoint> points) = 0;
   // A job's points ordered by (name, step, insertion); only series `name` when given.

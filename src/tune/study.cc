@@ -33,6 +33,19 @@ bool SameAssignment(const Assignment& a, const Assignment& b) {
 json NumberOrNull(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 double NumberOrNan(const json& j) { return j.is_number() ? j.get<double>() : std::nan(""); }
 
+json TrialToJson(const Trial& t) {
+  json params = json::array();
+  for (double v : t.params) params.push_back(NumberOrNull(v));
+  json iv = json::array();
+  for (const auto& [s, v] : t.intermediate) iv.push_back({s, NumberOrNull(v)});
+  json tj = {{"number", t.number},
+             {"state", TrialStateName(t.state)},
+             {"params", params},
+             {"intermediate", iv}};
+  if (t.value) tj["value"] = *t.value;
+  return tj;
+}
+
 Result<TrialState> TrialStateFromName(const std::string& s) {
   for (auto st :
        {TrialState::kPending, TrialState::kComplete, TrialState::kPruned, TrialState::kFailed})
@@ -160,6 +173,7 @@ Result<std::vector<Trial>> Study::Ask(int n) {
     t.number = static_cast<int64_t>(trials_.size());
     t.params = std::move(a).value();
     Index(t);
+    MarkChanged(t.number);
     trials_.push_back(t);
     out.push_back(std::move(t));
   }
@@ -172,6 +186,7 @@ Result<Trial> Study::Enqueue(Assignment params) {
   t.number = static_cast<int64_t>(trials_.size());
   t.params = std::move(params);
   Index(t);
+  MarkChanged(t.number);
   trials_.push_back(t);
   return t;
 }
@@ -182,6 +197,7 @@ Status Study::Finish(Trial& trial, TrialState state, std::optional<double> value
                               TrialStateName(trial.state));
   trial.state = state;
   trial.value = value;
+  MarkChanged(trial.number);
   sampler_->OnTrialFinished(trial, config_.direction);
   return Status::Ok();
 }
@@ -219,6 +235,7 @@ Result<bool> Study::Report(int64_t number, int64_t step, double value) {
     it->second = value;
   else
     iv.insert(it, {step, value});
+  MarkChanged(number);
   // Only the newest step is judged (a late report of an earlier step changes no decision).
   if (iv.back().first != step) return false;
   return pruner_->ShouldPrune(*t, step, trials_, config_.direction);
@@ -257,20 +274,40 @@ Result<Assignment> Study::ParamsFromJson(const json& j) const {
   return a;
 }
 
+void Study::MarkChanged(int64_t number) {
+  const auto k = static_cast<size_t>(number);
+  if (is_changed_.size() <= k) is_changed_.resize(k + 1, false);
+  if (is_changed_[k]) return;
+  is_changed_[k] = true;
+  changed_.push_back(number);
+}
+
+std::vector<int64_t> Study::TakeChanged() {
+  std::vector<int64_t> out;
+  out.swap(changed_);
+  for (int64_t n : out) is_changed_[static_cast<size_t>(n)] = false;
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::string Study::SaveHead() const {
+  json state = {{"version", 2},
+                {"config", StudyConfigToJson(config_)},
+                {"rng", rng_.ToString()},
+                {"sampler_state", sampler_->SaveState()},
+                {"exhausted", exhausted_},
+                {"trial_count", trials_.size()}};
+  return state.dump();
+}
+
+std::string Study::SaveTrial(int64_t number) const {
+  const Trial* t = FindTrial(number);
+  return t ? TrialToJson(*t).dump() : std::string();
+}
+
 std::string Study::SaveState() const {
   json trials = json::array();
-  for (const Trial& t : trials_) {
-    json params = json::array();
-    for (double v : t.params) params.push_back(NumberOrNull(v));
-    json iv = json::array();
-    for (const auto& [s, v] : t.intermediate) iv.push_back({s, NumberOrNull(v)});
-    json tj = {{"number", t.number},
-               {"state", TrialStateName(t.state)},
-               {"params", params},
-               {"intermediate", iv}};
-    if (t.value) tj["value"] = *t.value;
-    trials.push_back(std::move(tj));
-  }
+  for (const Trial& t : trials_) trials.push_back(TrialToJson(t));
   json state = {{"version", 1},
                 {"config", StudyConfigToJson(config_)},
                 {"rng", rng_.ToString()},
@@ -280,12 +317,7 @@ std::string Study::SaveState() const {
   return state.dump();
 }
 
-Result<Study> Study::LoadState(std::string_view text) {
-  json state = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (state.is_discarded() || !state.is_object())
-    return InvalidArgument("state", "state is not a JSON object");
-  if (state.value("version", 0) != 1)
-    return InvalidArgument("state.version", "unsupported state version");
+Result<Study> Study::LoadHead(const json& state) {
   if (!state.contains("config")) return InvalidArgument("state.config", "missing");
   CORRAL_ASSIGN_OR_RETURN(StudyConfig config, StudyConfigFromJson(state["config"]));
   CORRAL_ASSIGN_OR_RETURN(Study s, Create(std::move(config)));
@@ -294,27 +326,59 @@ Result<Study> Study::LoadState(std::string_view text) {
   CORRAL_ASSIGN_OR_RETURN(s.rng_, Rng::FromString(state["rng"].get<std::string>()));
   CORRAL_RETURN_IF_ERROR(s.sampler_->LoadState(state.value("sampler_state", json())));
   s.exhausted_ = state.value("exhausted", false);
+  return s;
+}
+
+Status Study::AddLoadedTrial(const json& tj, size_t k) {
+  const std::string field = "state.trials[" + std::to_string(k) + "]";
+  if (!tj.is_object() || tj.value("number", int64_t{-1}) != static_cast<int64_t>(k))
+    return InvalidArgument(field + ".number", "trials must be numbered 0, 1, ...");
+  Trial t;
+  t.number = static_cast<int64_t>(k);
+  CORRAL_ASSIGN_OR_RETURN(t.state, TrialStateFromName(tj.value("state", std::string())));
+  const json& params = tj.value("params", json::array());
+  if (params.size() != config_.space.size())
+    return InvalidArgument(field + ".params", "wrong number of values");
+  for (const auto& v : params) t.params.push_back(NumberOrNan(v));
+  if (tj.contains("value")) t.value = NumberOrNan(tj["value"]);
+  for (const auto& p : tj.value("intermediate", json::array())) {
+    if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer())
+      return InvalidArgument(field + ".intermediate", "entries must be [step, value]");
+    t.intermediate.emplace_back(p[0].get<int64_t>(), NumberOrNan(p[1]));
+  }
+  Index(t);
+  trials_.push_back(std::move(t));
+  return Status::Ok();
+}
+
+Result<Study> Study::LoadState(std::string_view text) {
+  json state = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (state.is_discarded() || !state.is_object())
+    return InvalidArgument("state", "state is not a JSON object");
+  if (state.value("version", 0) != 1)
+    return InvalidArgument("state.version", "unsupported state version");
+  CORRAL_ASSIGN_OR_RETURN(Study s, LoadHead(state));
   const json& trials = state.value("trials", json::array());
-  const size_t dims = s.config_.space.size();
+  for (size_t k = 0; k < trials.size(); ++k) CORRAL_RETURN_IF_ERROR(s.AddLoadedTrial(trials[k], k));
+  return s;
+}
+
+Result<Study> Study::LoadParts(std::string_view head, const std::vector<std::string>& trials) {
+  json state = json::parse(head, nullptr, /*allow_exceptions=*/false);
+  if (state.is_discarded() || !state.is_object())
+    return InvalidArgument("state", "state is not a JSON object");
+  if (state.value("version", 0) != 2)
+    return InvalidArgument("state.version", "unsupported state version");
+  CORRAL_ASSIGN_OR_RETURN(Study s, LoadHead(state));
+  if (state.value("trial_count", size_t{0}) != trials.size())
+    return InvalidArgument("state.trial_count",
+                           "the head counts " + std::to_string(state.value("trial_count", 0)) +
+                               " trials, " + std::to_string(trials.size()) + " records were given");
   for (size_t k = 0; k < trials.size(); ++k) {
-    const json& tj = trials[k];
-    const std::string field = "state.trials[" + std::to_string(k) + "]";
-    if (!tj.is_object() || tj.value("number", int64_t{-1}) != static_cast<int64_t>(k))
-      return InvalidArgument(field + ".number", "trials must be numbered 0, 1, ...");
-    Trial t;
-    t.number = static_cast<int64_t>(k);
-    CORRAL_ASSIGN_OR_RETURN(t.state, TrialStateFromName(tj.value("state", std::string())));
-    const json& params = tj.value("params", json::array());
-    if (params.size() != dims) return InvalidArgument(field + ".params", "wrong number of values");
-    for (const auto& v : params) t.params.push_back(NumberOrNan(v));
-    if (tj.contains("value")) t.value = NumberOrNan(tj["value"]);
-    for (const auto& p : tj.value("intermediate", json::array())) {
-      if (!p.is_array() || p.size() != 2 || !p[0].is_number_integer())
-        return InvalidArgument(field + ".intermediate", "entries must be [step, value]");
-      t.intermediate.emplace_back(p[0].get<int64_t>(), NumberOrNan(p[1]));
-    }
-    s.Index(t);
-    s.trials_.push_back(std::move(t));
+    json tj = json::parse(trials[k], nullptr, /*allow_exceptions=*/false);
+    if (tj.is_discarded())
+      return InvalidArgument("state.trials[" + std::to_string(k) + "]", "not JSON");
+    CORRAL_RETURN_IF_ERROR(s.AddLoadedTrial(tj, k));
   }
   return s;
 }

@@ -75,12 +75,24 @@ class Study {
   std::string SaveState() const;
   static Result<Study> LoadState(std::string_view state);
 
+  // The same state in parts, for a caller that stores each trial next to its own record: a small
+  // head (config, sampler state, random generator) and one record per trial. Saving after each
+  // step then costs what changed, not the whole history. TakeChanged returns the numbers of the
+  // trials created or changed since the last call.
+  std::string SaveHead() const;
+  std::string SaveTrial(int64_t number) const;
+  std::vector<int64_t> TakeChanged();
+  static Result<Study> LoadParts(std::string_view head, const std::vector<std::string>& trials);
+
  private:
   Study() = default;
   Trial* MutableTrial(int64_t number);
   Status Finish(Trial& trial, TrialState state, std::optional<double> value);
   bool IsDuplicate(const Assignment& a, bool pending_only) const;
   void Index(const Trial& trial);
+  void MarkChanged(int64_t number);
+  static Result<Study> LoadHead(const nlohmann::json& state);
+  Status AddLoadedTrial(const nlohmann::json& record, size_t k);
 
   StudyConfig config_;
   std::unique_ptr<Sampler> sampler_;
@@ -89,6 +101,8 @@ class Study {
   std::vector<Trial> trials_;
   std::unordered_multimap<uint64_t, size_t> by_hash_;  // params hash -> trial index
   bool exhausted_ = false;
+  std::vector<int64_t> changed_;
+  std::vector<bool> is_changed_;  // by trial number
 };
 
 }  // namespace corral::tune

@@ -391,3 +391,55 @@ def test_cli(server, admin, tmp_path):
     assert r.returncode == 1 and "already succeeded" in r.stderr
     r = server.cli("tune", "describe", "99")
     assert r.returncode == 1
+
+
+def test_state_written_whole_by_an_older_server_is_resumed(tmp_path):
+    """An experiment whose search state was saved as one document (before each trial kept its
+    own record) resumes after an upgrade with nothing lost or repeated."""
+    import sqlite3
+    s = Server(tmp_path / "data").start()
+    try:
+        admin = s.client()
+        spec = native_spec(max_trials=8, parallel=2, sleep=0.5, algorithm={"name": "tpe"})
+        exp_id = admin.post("/api/v1/experiments", spec)["id"]
+        deadline = time.time() + 20
+        while admin.get(f"/api/v1/experiments/{exp_id}")["trials"]["succeeded"] < 3:
+            assert time.time() < deadline
+            time.sleep(0.05)
+        before = {t["number"]: t for t in trials_of(admin, exp_id)}
+        s.kill9()
+        db = sqlite3.connect(s.data_dir / "corral.db")
+        (raw,) = db.execute("SELECT sampler_state FROM experiments WHERE id = ?",
+                            (exp_id,)).fetchone()
+        state = json.loads(raw)
+        head = state.pop("search")
+        records = [json.loads(r) for (r,) in db.execute(
+            "SELECT search_state FROM trials WHERE experiment_id = ? ORDER BY number", (exp_id,))]
+        assert len(records) == head.pop("trial_count") >= 3
+        state["study"] = dict(head, version=1, trials=records)
+        db.execute("UPDATE experiments SET sampler_state = ? WHERE id = ?",
+                   (json.dumps(state), exp_id))
+        db.execute("UPDATE trials SET search_state = NULL WHERE experiment_id = ?", (exp_id,))
+        db.commit()
+        db.close()
+
+        s.start()
+        admin = s.client()
+        exp = wait_experiment(admin, exp_id, timeout=40)
+        assert exp["state"] == "succeeded", exp
+        trials = trials_of(admin, exp_id)
+        assert [t["number"] for t in trials] == list(range(8))
+        assert all(t["state"] == "succeeded" for t in trials), trials
+        for n, t in before.items():
+            assert trials[n]["params"] == t["params"]
+        assert len({json.dumps(t["params"], sort_keys=True) for t in trials}) == 8
+        # The resumed server wrote the split form back.
+        db = sqlite3.connect(s.data_dir / "corral.db")
+        (raw,) = db.execute("SELECT sampler_state FROM experiments WHERE id = ?",
+                            (exp_id,)).fetchone()
+        assert "search" in json.loads(raw) and "study" not in json.loads(raw)
+        assert db.execute("SELECT count(*) FROM trials WHERE experiment_id = ? AND "
+                          "search_state IS NOT NULL", (exp_id,)).fetchone() == (8,)
+        db.close()
+    finally:
+        s.stop()

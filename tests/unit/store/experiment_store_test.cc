@@ -135,6 +135,29 @@ TEST_F(StoreTest, TrialsUpsertAndKeepParameterTypes) {
   EXPECT_TRUE(none->empty());
 }
 
+TEST_F(StoreTest, TrialSearchStateIsKeptBesideTheTrialAndSurvivesUpserts) {
+  Experiment e = MakeExperiment(1, "sweep");
+  ASSERT_TRUE(store().InsertExperiment(e).ok());
+  Trial t0{e.id, 0, JobId(), {{"lr", 0.1}}, "pending", std::nullopt};
+  Trial t1{e.id, 1, JobId(), {{"lr", 0.2}}, "pending", std::nullopt};
+  ASSERT_TRUE(store().UpsertTrial(t0).ok());
+  ASSERT_TRUE(store().UpsertTrial(t1).ok());
+  ASSERT_TRUE(store().SetTrialSearchState(e.id, 1, R"({"number":1})").ok());
+  EXPECT_EQ(store().SetTrialSearchState(e.id, 2, "{}").code(), StatusCode::kNotFound);
+  // Updating the trial's public fields leaves the search's record alone.
+  t1.state = "succeeded";
+  t1.objective = 0.5;
+  ASSERT_TRUE(store().UpsertTrial(t1).ok());
+  ASSERT_TRUE(store().Flush().ok());
+  Reopen();
+  auto records = store().ListTrialSearchStates(e.id);
+  ASSERT_TRUE(records.ok()) << records.status().ToString();
+  EXPECT_EQ(*records, (std::vector<std::string>{"", R"({"number":1})"}));
+  auto trials = store().ListTrials(e.id);
+  ASSERT_TRUE(trials.ok());
+  EXPECT_EQ((*trials)[1], t1);
+}
+
 TEST_F(StoreTest, TrialOfUnknownExperimentIsNotFound) {
   Trial t{ExperimentId(404), 0, JobId(), {}, "pending", std::nullopt};
   EXPECT_EQ(store().UpsertTrial(t).code(), StatusCode::kNotFound);
