@@ -8,7 +8,7 @@ ASAN_BUILD ?= build-asan
 PYTHON ?= /usr/bin/python3
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps build binaries run stop test unit asan integration bench-submit bench-sched bench-tune format clean
+.PHONY: all deps test-deps build binaries run stop test unit asan integration bench-submit bench-sched bench-tune bench-experiment format clean
 
 all: build
 
@@ -60,6 +60,9 @@ bench-sched: build
 bench-tune: build
 	./scripts/install-deps.sh all
 	./bench/tune/run.sh $(BUILD)
+
+bench-experiment: binaries
+	./bench/experiments/run.sh $(BUILD)
 
 format:
 	find src tests bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
