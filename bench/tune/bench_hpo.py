@@ -48,6 +48,34 @@ def versions(corral_bin):
             "corral_binary": os.path.abspath(corral_bin), "cpus": os.cpu_count()}
 
 
+def save_partial(args, results):
+    """Results so far, rewritten after every run: a stopped run keeps what it measured (see --merge)."""
+    path = os.path.join(args.out, "partial.json")
+    with open(path + ".tmp", "w") as f:
+        json.dump(results, f)
+    os.replace(path + ".tmp", path)
+
+
+def merge(paths):
+    """One results object from several runs' JSON files (final or partial): rows are concatenated
+    per suite, so suites or problems run as separate processes report together."""
+    merged = {"runs": []}
+    for path in paths:
+        with open(path) as f:
+            r = json.load(f)
+        merged.setdefault("versions", r["versions"])
+        a = r["args"]
+        merged["runs"].append(f"{path}: suites={','.join(a['suites'])} problems={','.join(a['problems'])} "
+                              f"seeds={a['seeds']} svc_seeds={a['svc_seeds']} s4_seeds={a['s4_seeds']} "
+                              f"binary={r['versions']['corral_binary']} "
+                              f"{'finished' if 'finished' in r else 'partial'} "
+                              f"{(r.get('finished') or time.time()) - r['started']:.0f} s")
+        for suite in ("s1", "s2", "s3", "s4"):
+            if suite in r:
+                merged.setdefault(suite, []).extend(r[suite])
+    return merged
+
+
 def pct(values, q):
     v = sorted(values)
     if not v:
@@ -98,12 +126,15 @@ def suite_s1(args, results):
     the window measures the sampler's cost at N trials without paying for N slow asks first."""
     checkpoints = args.s1_checkpoints
     pairs = [("tpe", "tpe"), ("tpe_mv", "tpe_mv"), ("random", "random"), ("cmaes", "cmaes"), ("qmc", "sobol")]
+    if args.s1_samplers:
+        pairs = [p for p in pairs if p[1] in args.s1_samplers]
+    kinds = ("corral",) if args.s1_corral_only else ("optuna", "corral")
     spaces = [("5d", obj.OVERHEAD5_SPACE)] + ([("20d", obj.OVERHEAD20_SPACE)] if args.s1_20d else [])
-    rows = []
+    rows = results["s1"] = []
     for space_name, space in spaces:
         for seed in range(args.s1_seeds):
             for o_s, c_s in pairs:
-                for kind, sampler in (("optuna", o_s), ("corral", c_s)):
+                for kind, sampler in [(k, o_s if k == "optuna" else c_s) for k in kinds]:
                     rng = random.Random(1000 + seed)
                     tuner = make_tuner(kind, args.corral, space, sampler, seed)
                     load0 = os.getloadavg()[0]
@@ -131,7 +162,7 @@ def suite_s1(args, results):
                                  "peak_rss_kib": rss, "load": [load0, os.getloadavg()[0]]})
                     tuner.close()
                     log(f"s1 {space_name} seed={seed} {kind}-{sampler} done")
-    results["s1"] = rows
+                    save_partial(args, results)
 
 
 def report_s1(rows, out):
@@ -214,7 +245,7 @@ def suite_blackbox(args, results, suite):
         pairs = [("optuna", s) for s in args.s2_optuna] + [("corral", s) for s in args.s2_corral]
     else:
         pairs = [("optuna", s) for s in args.s3_optuna] + [("corral", s) for s in args.s3_corral]
-    rows = []
+    rows = results[suite] = []
     for problem in args.problems:
         space, f, _ = obj.PROBLEMS[problem]
         seeds = args.svc_seeds if problem == "svc_digits" else args.seeds
@@ -242,7 +273,7 @@ def suite_blackbox(args, results, suite):
                 rows.append(r)
                 log(f"{suite} {problem} seed={seed} {kind}-{sampler}: best@{budget}={r['curve'][-1]:.6g} "
                     f"({r['wall_s']:.1f}s, ask {r['ask_ms_median']:.2f} ms)")
-    results[suite] = rows
+                save_partial(args, results)
 
 
 def wilcoxon_greater(x, y):
@@ -388,7 +419,7 @@ def suite_s4(args, results):
             configs.append(("corral", sampler, pr))
     if args.s4_pruners:
         configs = [c for c in configs if (c[2] or "none") in args.s4_pruners]
-    rows = []
+    rows = results["s4"] = []
     for budget in args.s4_budgets:
         for seed in range(args.s4_seeds):
             opt = [c for c in configs if c[0] == "optuna"]
@@ -406,7 +437,7 @@ def suite_s4(args, results):
                 rows.append(r)
                 log(f"s4 budget={budget} seed={seed} {kind}-{sampler}-{pr}: best={r['best_full']:.4f} "
                     f"trials={r['trials']} completed={r['completed']} ({r['wall_s']:.1f}s)")
-    results["s4"] = rows
+                save_partial(args, results)
 
 
 def best_at(history, epochs):
@@ -485,11 +516,15 @@ def main():
     ap.add_argument("--s1-checkpoints", default="100,500,1000,2000")
     ap.add_argument("--s1-window", type=int, default=10)
     ap.add_argument("--s1-20d", action="store_true")
+    ap.add_argument("--s1-samplers", default="", help="Corral sampler names to time (default: all pairs)")
+    ap.add_argument("--s1-corral-only", action="store_true", help="skip Optuna (development measurements)")
     ap.add_argument("--s4-seeds", type=int, default=5)
     ap.add_argument("--s4-budgets", default="540")
     ap.add_argument("--s4-samplers", default="tpe")
     ap.add_argument("--s4-pruners", default="")
     ap.add_argument("--out", default="bench/tune/results")
+    ap.add_argument("--merge", nargs="+", metavar="JSON",
+                    help="report from these runs' result files (hpo-*.json or partial.json) instead of running")
     args = ap.parse_args()
     if args.quick:
         args.seeds, args.svc_seeds, args.budget, args.s1_seeds = 2, 1, 30, 1
@@ -505,23 +540,28 @@ def main():
     args.s1_checkpoints = [int(x) for x in split(args.s1_checkpoints)]
     args.s4_budgets = [int(x) for x in split(args.s4_budgets)]
     args.s4_samplers, args.s4_pruners = split(args.s4_samplers), split(args.s4_pruners)
-    if not os.path.exists(args.corral):
-        sys.exit(f"corral binary not found: {args.corral} (build it, or pass --corral)")
-
-    results = {"versions": versions(args.corral), "args": vars(args), "started": time.time()}
+    args.s1_samplers = split(args.s1_samplers)
     os.makedirs(args.out, exist_ok=True)
-    if "s1" in args.suites:
-        suite_s1(args, results)
-    for s in ("s2", "s3"):
-        if s in args.suites:
-            suite_blackbox(args, results, s)
-    if "s4" in args.suites:
-        suite_s4(args, results)
-    results["finished"] = time.time()
+    if args.merge:
+        results = merge(args.merge)
+        header = ["Merged runs:\n"] + [f"- {r}" for r in results["runs"]] + [""]
+    else:
+        if not os.path.exists(args.corral):
+            sys.exit(f"corral binary not found: {args.corral} (build it, or pass --corral)")
+        results = {"versions": versions(args.corral), "args": vars(args), "started": time.time()}
+        if "s1" in args.suites:
+            suite_s1(args, results)
+        for s in ("s2", "s3"):
+            if s in args.suites:
+                suite_blackbox(args, results, s)
+        if "s4" in args.suites:
+            suite_s4(args, results)
+        results["finished"] = time.time()
+        save_partial(args, results)
+        header = [f"Run: {' '.join(sys.argv[1:])}; {results['finished'] - results['started']:.0f} s\n"]
 
     out = [f"# HPO benchmark: Corral vs Optuna {results['versions']['optuna']}\n",
-           "Versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items()) + "\n",
-           f"Run: {' '.join(sys.argv[1:])}; {results['finished'] - results['started']:.0f} s\n"]
+           "Versions: " + ", ".join(f"{k} {v}" for k, v in results["versions"].items()) + "\n"] + header
     if "s1" in results:
         report_s1(results["s1"], out)
     for s in ("s2", "s3"):

@@ -4,24 +4,35 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <utility>
 
 namespace corral::tune {
 namespace {
 
 constexpr double kLogSqrt2Pi = 0.91893853320467274178;
+constexpr double kInvSqrt2 = 0.70710678118654752440;
+// Kernels scoring this far below the best one are left out of the sum (exp(-40) < 4.3e-18).
+constexpr double kCutoff = 40.0;
 
-double NormalCdf(double z) { return 0.5 * std::erfc(-z / std::sqrt(2.0)); }
+// Normal mass beyond t >= 0 standard deviations, given t / sqrt(2). Past 6 (t = 8.5) it is under
+// half an ulp of 1, so skipping erfc there leaves every truncation normalizer unchanged.
+double UpperTail(double t_over_sqrt2) {
+  return t_over_sqrt2 >= 6.0 ? 0.0 : 0.5 * std::erfc(t_over_sqrt2);
+}
 
 }  // namespace
 
-ParzenEstimator::ParzenEstimator(const SearchSpace& space, std::vector<size_t> dims,
-                                 const std::vector<std::vector<double>>& rows,
-                                 const std::vector<double>& weights, const Options& options)
-    : dims_(std::move(dims)) {
-  const size_t n = rows.size();
+void ParzenEstimator::Fit(const SearchSpace& space, std::vector<size_t> dims, size_t n,
+                          const double* rows, const double* weights, const double* log_weights,
+                          const Options& options, const size_t* sorted) {
+  dims_ = std::move(dims);
+  numeric_.clear();
+  cat_block_ = 0;
+  n_blocks_ = 0;
+  table_logp_.clear();
   const size_t nd = dims_.size();
-  const bool prior = options.prior_weight > 0 || n == 0;
-  n_kernels_ = n + (prior ? 1 : 0);
+  has_prior_ = options.prior_weight > 0 || n == 0;
+  n_kernels_ = n + (has_prior_ ? 1 : 0);
   categorical_.resize(nd);
   cat_offset_.resize(nd);
   cat_size_.assign(nd, 0);
@@ -31,50 +42,84 @@ ParzenEstimator::ParzenEstimator(const SearchSpace& space, std::vector<size_t> d
       cat_offset_[j] = cat_block_;
       cat_size_[j] = space.Cardinality(dims_[j]);
       cat_block_ += cat_size_[j];
+    } else {
+      numeric_.push_back(j);
     }
   }
   weights_.resize(n_kernels_);
   for (size_t k = 0; k < n; ++k) weights_[k] = weights[k];
-  if (prior) weights_[n] = n == 0 ? 1.0 : options.prior_weight;
+  const double prior_raw = n == 0 ? 1.0 : options.prior_weight;
+  if (has_prior_) weights_[n] = prior_raw;
   const double total = std::accumulate(weights_.begin(), weights_.end(), 0.0);
   for (double& w : weights_) w /= total;
+  const double log_total = std::log(total);
+  log_const_.resize(n_kernels_);
+  for (size_t k = 0; k < n; ++k)
+    log_const_[k] = (log_weights != nullptr ? log_weights[k] : std::log(weights[k])) - log_total;
+  if (has_prior_) log_const_[n] = std::log(prior_raw) - log_total;
 
   mu_.assign(n_kernels_ * nd, 0.5);
   sigma_.assign(n_kernels_ * nd, 1.0);
   inv_sigma_.assign(n_kernels_ * nd, 1.0);
   cat_p_.assign(n_kernels_ * cat_block_, 0.0);
-  log_const_.resize(n_kernels_);
-  for (size_t k = 0; k < n_kernels_; ++k) log_const_[k] = std::log(weights_[k]);
+  cat_logp_.assign(n_kernels_ * cat_block_, 0.0);
 
   const double min_sigma = 1.0 / std::min(100.0, 1.0 + static_cast<double>(n_kernels_));
   const double scott = 0.2 * std::pow(std::max<double>(static_cast<double>(n), 1.0),
                                       -1.0 / (static_cast<double>(nd) + 4.0));
+  std::vector<size_t>& sorted_1d = order_scratch_;  // observations by value, for one numeric dim
+  sorted_1d.clear();
   for (size_t j = 0; j < nd; ++j) {
     if (categorical_[j]) {
       const size_t c = space.Cardinality(dims_[j]);
       const double smooth = n > 0 ? options.prior_weight / static_cast<double>(n) : 0.0;
+      const double norm = 1.0 + smooth * static_cast<double>(c);
+      // Every observation kernel holds the same two values; their logs are taken once.
+      const double p_other = smooth / norm, p_own = p_other + 1.0 / norm;
+      const double logp_other = std::log(std::max(p_other, 1e-300));
+      const double logp_own = std::log(std::max(p_own, 1e-300));
       for (size_t k = 0; k < n; ++k) {
-        double* p = &cat_p_[k * cat_block_ + cat_offset_[j]];
-        const double norm = 1.0 + smooth * static_cast<double>(c);
-        for (size_t q = 0; q < c; ++q) p[q] = smooth / norm;
-        p[static_cast<size_t>(rows[k][j])] += 1.0 / norm;
+        const size_t base = k * cat_block_ + cat_offset_[j];
+        const auto own = static_cast<size_t>(rows[k * nd + j]);
+        for (size_t q = 0; q < c; ++q) {
+          cat_p_[base + q] = q == own ? p_own : p_other;
+          cat_logp_[base + q] = q == own ? logp_own : logp_other;
+        }
       }
-      if (prior)
-        for (size_t q = 0; q < c; ++q)
+      if (has_prior_) {
+        const double logp = std::log(1.0 / static_cast<double>(c));
+        for (size_t q = 0; q < c; ++q) {
           cat_p_[n * cat_block_ + cat_offset_[j] + q] = 1.0 / static_cast<double>(c);
+          cat_logp_[n * cat_block_ + cat_offset_[j] + q] = logp;
+        }
+      }
       continue;
     }
-    for (size_t k = 0; k < n; ++k) mu_[k * nd + j] = rows[k][j];
+    for (size_t k = 0; k < n; ++k) mu_[k * nd + j] = rows[k * nd + j];
     if (options.multivariate) {
       for (size_t k = 0; k < n; ++k) sigma_[k * nd + j] = scott;
     } else if (n > 0) {
       // Larger of the gaps to the two neighbours (the outermost kernels take their one inner gap),
       // as in the original TPE.
-      std::vector<std::pair<double, size_t>> pts;
-      pts.reserve(n + 1);
-      for (size_t k = 0; k < n; ++k) pts.emplace_back(rows[k][j], k);
-      if (prior) pts.emplace_back(0.5, n);  // the prior's centre counts as a neighbour
-      std::sort(pts.begin(), pts.end());
+      std::vector<std::pair<double, size_t>>& pts = sort_scratch_;
+      pts.clear();
+      // The prior's centre counts as a neighbour; it sorts after observations equal to 0.5.
+      if (sorted != nullptr && nd == 1) {
+        bool prior_placed = !has_prior_;
+        for (size_t r = 0; r < n; ++r) {
+          const double v = rows[sorted[r]];
+          if (!prior_placed && v > 0.5) {
+            pts.emplace_back(0.5, n);
+            prior_placed = true;
+          }
+          pts.emplace_back(v, sorted[r]);
+        }
+        if (!prior_placed) pts.emplace_back(0.5, n);
+      } else {
+        for (size_t k = 0; k < n; ++k) pts.emplace_back(rows[k * nd + j], k);
+        if (has_prior_) pts.emplace_back(0.5, n);
+        std::sort(pts.begin(), pts.end());
+      }
       const size_t m = pts.size();
       for (size_t r = 0; r < m; ++r) {
         const double v = pts[r].first;
@@ -83,24 +128,164 @@ ParzenEstimator::ParzenEstimator(const SearchSpace& space, std::vector<size_t> d
             r + 1 < m ? pts[r + 1].first - v : (m >= 2 ? v - pts[m - 2].first : 1.0 - v);
         if (pts[r].second < n) sigma_[pts[r].second * nd + j] = std::max(left, right);
       }
+      if (nd == 1) {
+        sorted_1d.reserve(n);
+        for (const auto& p : pts)
+          if (p.second < n) sorted_1d.push_back(p.second);
+      }
     }
     for (size_t k = 0; k < n; ++k) {
       double& s = sigma_[k * nd + j];
       s = std::clamp(s, min_sigma, 1.0);
     }
   }
+  // Truncation to [0,1] and (unless equal heights) the bandwidth normalize each numeric factor.
+  // Joint kernels share their bandwidths, so the logs are cached per dimension.
+  std::vector<double> last_sigma(nd, -1.0), last_log_sigma(nd, 0.0);
   for (size_t k = 0; k < n_kernels_; ++k) {
-    for (size_t j = 0; j < nd; ++j) {
-      if (categorical_[j]) continue;
+    double mass = 1.0, log_sigma = 0.0;
+    for (size_t j : numeric_) {
       const double m = mu_[k * nd + j], s = sigma_[k * nd + j];
       inv_sigma_[k * nd + j] = 1.0 / s;
-      const double z = NormalCdf((1.0 - m) / s) - NormalCdf(-m / s);
-      log_const_[k] -=
-          (options.equal_height ? 0.0 : std::log(s)) + kLogSqrt2Pi + std::log(std::max(z, 1e-300));
+      mass *= std::max(1.0 - UpperTail(m / s * kInvSqrt2) - UpperTail((1.0 - m) / s * kInvSqrt2),
+                       1e-300);
+      if (!options.equal_height) {
+        if (s != last_sigma[j]) {
+          last_sigma[j] = s;
+          last_log_sigma[j] = std::log(s);
+        }
+        log_sigma += last_log_sigma[j];
+      }
+    }
+    log_const_[k] -= log_sigma + static_cast<double>(numeric_.size()) * kLogSqrt2Pi +
+                     (mass == 1.0 ? 0.0 : std::log(mass));
+  }
+
+  if (nd == 1 && categorical_[0]) {
+    // One categorical parameter: its density is a table over the choices. Observation kernels
+    // differ only in which choice is their own, so the mass of choice q is the common floor plus
+    // the weight of the observations that chose q (choices with equal weight tie exactly).
+    const size_t c = cat_block_;
+    std::vector<double> own_weight(c, 0.0);
+    for (size_t k = 0; k < n; ++k) own_weight[static_cast<size_t>(rows[k])] += weights_[k];
+    const double floor_weight = std::accumulate(weights_.begin(), weights_.begin() + n, 0.0);
+    const double smooth = n > 0 ? options.prior_weight / static_cast<double>(n) : 0.0;
+    const double norm = 1.0 + smooth * static_cast<double>(c);
+    table_logp_.assign(c, 0.0);
+    for (size_t q = 0; q < c; ++q) {
+      double p = floor_weight * (smooth / norm) + own_weight[q] / norm;
+      if (has_prior_) p += weights_[n] / static_cast<double>(c);
+      table_logp_[q] = std::log(std::max(p, 1e-300));
+    }
+    return;
+  }
+  if (n == 0) return;
+  if (sorted_1d.size() != n) {
+    sorted_1d.resize(n);
+    std::iota(sorted_1d.begin(), sorted_1d.end(), size_t{0});
+    if (numeric_.empty()) {
+      std::sort(sorted_1d.begin(), sorted_1d.end(), [&](size_t a, size_t b) {
+        return std::lexicographical_compare(&cat_p_[a * cat_block_], &cat_p_[(a + 1) * cat_block_],
+                                            &cat_p_[b * cat_block_], &cat_p_[(b + 1) * cat_block_]);
+      });
+    } else {
+      // Median splits along the widest numeric dimension, at multiples of kBlock, so that each
+      // block's bounding box is small.
+      auto split = [&](auto&& self, size_t lo, size_t hi) -> void {
+        if (hi - lo <= kBlock) return;
+        size_t widest = nd;
+        double widest_spread = 0;
+        for (size_t j : numeric_) {
+          double a = std::numeric_limits<double>::infinity(), b = -a;
+          for (size_t r = lo; r < hi; ++r) {
+            const double v = mu_[sorted_1d[r] * nd + j];
+            a = std::min(a, v);
+            b = std::max(b, v);
+          }
+          if (b - a > widest_spread) {
+            widest_spread = b - a;
+            widest = j;
+          }
+        }
+        if (widest == nd) return;
+        const size_t mid = lo + ((hi - lo + kBlock - 1) / kBlock / 2) * kBlock;
+        std::nth_element(
+            sorted_1d.begin() + static_cast<std::ptrdiff_t>(lo),
+            sorted_1d.begin() + static_cast<std::ptrdiff_t>(mid),
+            sorted_1d.begin() + static_cast<std::ptrdiff_t>(hi),
+            [&](size_t a, size_t b) { return mu_[a * nd + widest] < mu_[b * nd + widest]; });
+        self(self, lo, mid);
+        self(self, mid, hi);
+      };
+      split(split, 0, n);
     }
   }
-  cat_logp_.resize(cat_p_.size());
-  for (size_t q = 0; q < cat_p_.size(); ++q) cat_logp_[q] = std::log(std::max(cat_p_[q], 1e-300));
+  BuildBlocks(n, sorted_1d);
+}
+
+void ParzenEstimator::BuildBlocks(size_t m, const std::vector<size_t>& order) {
+  const size_t nd = dims_.size(), nn = numeric_.size();
+  e_mu_.resize(nn * m);
+  e_inv_.resize(nn * m);
+  e_const_.resize(m);
+  e_cat_logp_.resize(m * cat_block_);
+  for (size_t r = 0; r < m; ++r) {
+    const size_t k = order[r];
+    for (size_t i = 0; i < nn; ++i) {
+      e_mu_[i * m + r] = mu_[k * nd + numeric_[i]];
+      e_inv_[i * m + r] = inv_sigma_[k * nd + numeric_[i]];
+    }
+    e_const_[r] = log_const_[k];
+    std::copy_n(&cat_logp_[k * cat_block_], cat_block_, &e_cat_logp_[r * cat_block_]);
+  }
+  n_blocks_ = (m + kBlock - 1) / kBlock;
+  const double inf = std::numeric_limits<double>::infinity();
+  b_const_.assign(n_blocks_, -inf);
+  b_lo_.assign(n_blocks_ * nn, inf);
+  b_hi_.assign(n_blocks_ * nn, -inf);
+  b_min_inv_.assign(n_blocks_ * nn, inf);
+  b_cat_max_.assign(n_blocks_ * cat_block_, -inf);
+  for (size_t b = 0; b < n_blocks_; ++b) {
+    const size_t r1 = std::min(m, (b + 1) * kBlock);
+    for (size_t r = b * kBlock; r < r1; ++r) {
+      b_const_[b] = std::max(b_const_[b], e_const_[r]);
+      for (size_t i = 0; i < nn; ++i) {
+        b_lo_[b * nn + i] = std::min(b_lo_[b * nn + i], e_mu_[i * m + r]);
+        b_hi_[b * nn + i] = std::max(b_hi_[b * nn + i], e_mu_[i * m + r]);
+        b_min_inv_[b * nn + i] = std::min(b_min_inv_[b * nn + i], e_inv_[i * m + r]);
+      }
+      for (size_t e = 0; e < cat_block_; ++e)
+        b_cat_max_[b * cat_block_ + e] =
+            std::max(b_cat_max_[b * cat_block_ + e], e_cat_logp_[r * cat_block_ + e]);
+    }
+  }
+}
+
+double ParzenEstimator::ScoreBlock(size_t b, const double* x, std::vector<double>& scores) const {
+  const size_t m = e_const_.size();
+  const size_t r0 = b * kBlock, count = std::min(m, r0 + kBlock) - r0;
+  double acc[kBlock];
+  for (size_t t = 0; t < count; ++t) acc[t] = e_const_[r0 + t];
+  for (size_t i = 0; i < numeric_.size(); ++i) {
+    const double v = x[numeric_[i]];
+    const double* mu = &e_mu_[i * m + r0];
+    const double* inv = &e_inv_[i * m + r0];
+    for (size_t t = 0; t < count; ++t) {
+      const double z = (v - mu[t]) * inv[t];
+      acc[t] -= 0.5 * z * z;
+    }
+  }
+  for (size_t j = 0; j < dims_.size(); ++j) {
+    if (!categorical_[j]) continue;
+    const double* logp = &e_cat_logp_[r0 * cat_block_ + cat_offset_[j] + static_cast<size_t>(x[j])];
+    for (size_t t = 0; t < count; ++t) acc[t] += logp[t * cat_block_];
+  }
+  double best = -std::numeric_limits<double>::infinity();
+  for (size_t t = 0; t < count; ++t) {
+    scores.push_back(acc[t]);
+    best = std::max(best, acc[t]);
+  }
+  return best;
 }
 
 std::vector<double> ParzenEstimator::Sample(Rng& rng) const {
@@ -134,19 +319,69 @@ std::vector<double> ParzenEstimator::Sample(Rng& rng) const {
 }
 
 double ParzenEstimator::LogPdf(const double* x) const {
-  const size_t nd = dims_.size();
+  if (!table_logp_.empty()) return table_logp_[static_cast<size_t>(x[0])];
+  const size_t nd = dims_.size(), nn = numeric_.size();
+  thread_local std::vector<double> scores, bound;
+  scores.clear();
   double best = -std::numeric_limits<double>::infinity();
-  thread_local std::vector<double> scores;
-  scores.resize(n_kernels_);
-  for (size_t k = 0; k < n_kernels_; ++k) {
+  if (has_prior_) {
+    // The prior is broad and always evaluated: it sets a first floor for the cutoff.
+    const size_t k = n_kernels_ - 1;
     double s = log_const_[k];
-    const double* mu = &mu_[k * nd];
-    const double* inv = &inv_sigma_[k * nd];
     for (size_t j = 0; j < nd; ++j) {
       if (categorical_[j]) {
         s += cat_logp_[k * cat_block_ + cat_offset_[j] + static_cast<size_t>(x[j])];
       } else {
-        const double z = (x[j] - mu[j]) * inv[j];
+        const double z = (x[j] - mu_[k * nd + j]) * inv_sigma_[k * nd + j];
+        s -= 0.5 * z * z;
+      }
+    }
+    scores.push_back(s);
+    best = s;
+  }
+  if (n_blocks_ > 0) {
+    // Upper bound of every member's score per block: nearest corner of the box of centres at
+    // the widest bandwidth, with the block's largest constant and category probabilities.
+    bound.resize(n_blocks_);
+    size_t first = 0;
+    for (size_t b = 0; b < n_blocks_; ++b) {
+      double ub = b_const_[b];
+      for (size_t i = 0; i < nn; ++i) {
+        const double v = x[numeric_[i]], lo = b_lo_[b * nn + i], hi = b_hi_[b * nn + i];
+        const double d = v < lo ? lo - v : (v > hi ? v - hi : 0.0);
+        const double z = d * b_min_inv_[b * nn + i];
+        ub -= 0.5 * z * z;
+      }
+      for (size_t j = 0; j < nd; ++j)
+        if (categorical_[j])
+          ub += b_cat_max_[b * cat_block_ + cat_offset_[j] + static_cast<size_t>(x[j])];
+      bound[b] = ub;
+      if (ub > bound[first]) first = b;
+    }
+    // The most promising block first, so that the cutoff is near its final value early.
+    best = std::max(best, ScoreBlock(first, x, scores));
+    for (size_t b = 0; b < n_blocks_; ++b)
+      if (b != first && bound[b] > best - kCutoff) best = std::max(best, ScoreBlock(b, x, scores));
+  }
+  double sum = 0;
+  for (const double s : scores) {
+    const double d = s - best;
+    if (d > -kCutoff) sum += std::exp(d);
+  }
+  return best + std::log(sum);
+}
+
+double ParzenEstimator::LogPdfExhaustive(const double* x) const {
+  const size_t nd = dims_.size();
+  std::vector<double> scores(n_kernels_);
+  double best = -std::numeric_limits<double>::infinity();
+  for (size_t k = 0; k < n_kernels_; ++k) {
+    double s = log_const_[k];
+    for (size_t j = 0; j < nd; ++j) {
+      if (categorical_[j]) {
+        s += cat_logp_[k * cat_block_ + cat_offset_[j] + static_cast<size_t>(x[j])];
+      } else {
+        const double z = (x[j] - mu_[k * nd + j]) * inv_sigma_[k * nd + j];
         s -= 0.5 * z * z;
       }
     }
@@ -154,10 +389,8 @@ double ParzenEstimator::LogPdf(const double* x) const {
     best = std::max(best, s);
   }
   double sum = 0;
-  for (size_t k = 0; k < n_kernels_; ++k) {
-    const double d = scores[k] - best;
-    if (d > -40) sum += std::exp(d);
-  }
+  for (const double s : scores)
+    if (s - best > -kCutoff) sum += std::exp(s - best);
   return best + std::log(sum);
 }
 

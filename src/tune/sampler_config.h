@@ -24,8 +24,11 @@ struct TpeOptions {
   // Size of the "good" group: min(ceil(gamma * n), gamma_max).
   double gamma = 0.10;
   int gamma_max = 25;
-  // Independent mode: score candidates with equal-height kernels (ParzenEstimator::Options::
-  // equal_height). Measured better on Branin and Rosenbrock (bench/tune); off in multivariate mode.
+  // Score candidates with equal-height kernels (ParzenEstimator::Options::equal_height), as
+  // Optuna's TPE does (its truncated-normal log density omits the bandwidth term). In independent
+  // mode measured better on Branin and Rosenbrock; in multivariate mode, where every observation
+  // kernel shares one bandwidth, it raises the prior kernel's share of l and g, and without it
+  // Hartmann-6 and Rosenbrock-5 lost to Optuna's multivariate TPE (bench/tune/RESULTS.md).
   bool equal_height_kernels = true;
 };
 

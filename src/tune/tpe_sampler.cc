@@ -50,14 +50,52 @@ double Decode(const SearchSpace& space, size_t i, double x) {
 
 }  // namespace
 
+const TpeSampler::GroupWeights& TpeSampler::WeightsFor(size_t n) {
+  for (const auto& [size, gw] : weight_cache_)
+    if (size == n) return gw;
+  GroupWeights gw;
+  gw.w = RecencyWeights(n);
+  gw.log_w.resize(n);
+  for (size_t k = 0; k < n; ++k) gw.log_w[k] = std::log(gw.w[k]);
+  weight_cache_.emplace_back(n, std::move(gw));
+  return weight_cache_.back().second;
+}
+
+void TpeSampler::IndexTrials(const std::vector<Trial>& trials) {
+  const size_t width = space_.size();
+  // A shorter or different history (another study's trials) starts the index over.
+  if (trials.size() < indexed_ ||
+      (indexed_ > 0 && width > 0 && !std::isnan(encoded_[(indexed_ - 1) * width]) &&
+       encoded_[(indexed_ - 1) * width] != Encode(space_, 0, trials[indexed_ - 1].params[0]))) {
+    indexed_ = 0;
+    encoded_.clear();
+    by_value_.clear();
+  }
+  by_value_.resize(width);
+  for (size_t t = indexed_; t < trials.size(); ++t) {
+    const Assignment& a = trials[t].params;
+    for (size_t i = 0; i < width; ++i) {
+      const double v = std::isnan(a[i]) ? a[i] : Encode(space_, i, a[i]);
+      encoded_.push_back(v);
+      if (std::isnan(v) || space_.param(i).kind == ParamKind::kCategorical) continue;
+      std::vector<size_t>& order = by_value_[i];
+      const auto pos = std::upper_bound(order.begin(), order.end(), v, [&](double x, size_t u) {
+        return x < encoded_[u * width + i];
+      });
+      order.insert(pos, t);
+    }
+  }
+  indexed_ = trials.size();
+}
+
 TpeSampler::TpeSampler(const SearchSpace& space, const TpeOptions& options,
                        std::optional<SobolSequence> startup)
     : space_(space), options_(options), startup_(std::move(startup)) {}
 
 Result<Assignment> TpeSampler::Suggest(const std::vector<Trial>& trials, Direction direction,
                                        Rng& rng) {
-  std::vector<Observation> obs;
-  obs.reserve(trials.size());
+  thread_local std::vector<Observation> obs;  // kept between calls, as the other scratch
+  obs.clear();
   size_t n_real = 0;
   for (size_t t = 0; t < trials.size(); ++t) {
     const Trial& tr = trials[t];
@@ -80,46 +118,70 @@ Result<Assignment> TpeSampler::Suggest(const std::vector<Trial>& trials, Directi
     return SampleUniform(space_, rng);
   }
 
-  std::sort(obs.begin(), obs.end(), Better);
+  // Group sizes grow by one per trial, so only recent sizes come back; trimmed here, never while a
+  // fit holds references into the cache.
+  while (weight_cache_.size() > 8) weight_cache_.pop_front();
   size_t n_below = static_cast<size_t>(std::ceil(options_.gamma * static_cast<double>(obs.size())));
   n_below = std::clamp<size_t>(n_below, 1,
                                std::min<size_t>(static_cast<size_t>(options_.gamma_max), n_real));
-  // Within each group, weights follow creation order.
+  // Only the membership of the best n_below matters (weights follow creation order within each
+  // group), so a partition replaces a full sort.
+  std::nth_element(obs.begin(), obs.begin() + static_cast<std::ptrdiff_t>(n_below - 1), obs.end(),
+                   Better);
+  IndexTrials(trials);
+  group_of_.assign(trials.size(), -1);
+  for (size_t r = 0; r < obs.size(); ++r) group_of_[obs[r].trial] = r < n_below ? 0 : 1;
   std::vector<size_t> below, above;
-  for (size_t r = 0; r < obs.size(); ++r) (r < n_below ? below : above).push_back(obs[r].trial);
-  std::sort(below.begin(), below.end());
-  std::sort(above.begin(), above.end());
+  below.reserve(n_below);
+  above.reserve(obs.size() - n_below);
+  for (size_t t = 0; t < trials.size(); ++t)
+    if (group_of_[t] >= 0) (group_of_[t] == 0 ? below : above).push_back(t);
 
   ParzenEstimator::Options pe_options;
   pe_options.prior_weight = options_.prior_weight;
   pe_options.equal_height = options_.equal_height_kernels;
   const auto n_candidates = static_cast<size_t>(options_.n_ei_candidates);
 
+  row_of_.resize(trials.size());
+  const size_t width = space_.size();
+
   // Fits l and g over `dims` (using only trials where all of them are active) and returns the
   // candidate with the best log l - log g.
   auto choose = [&](const std::vector<size_t>& dims) {
-    auto rows_of = [&](const std::vector<size_t>& group, std::vector<std::vector<double>>& rows,
-                       std::vector<double>& weights) {
+    auto rows_of = [&](const std::vector<size_t>& group, std::vector<double>& rows) {
+      rows.clear();
+      rows.reserve(group.size() * dims.size());
+      size_t n = 0;
       for (size_t t : group) {
-        const Assignment& a = trials[t].params;
-        std::vector<double> row(dims.size());
+        const double* e = &encoded_[t * width];
         bool active = true;
-        for (size_t j = 0; j < dims.size() && active; ++j) {
-          if (std::isnan(a[dims[j]]))
-            active = false;
-          else
-            row[j] = Encode(space_, dims[j], a[dims[j]]);
-        }
-        if (active) rows.push_back(std::move(row));
+        for (size_t j = 0; j < dims.size() && active; ++j) active = !std::isnan(e[dims[j]]);
+        if (!active) continue;
+        for (size_t j = 0; j < dims.size(); ++j) rows.push_back(e[dims[j]]);
+        row_of_[t] = n++;
       }
-      weights = RecencyWeights(rows.size());
+      return n;
     };
-    std::vector<std::vector<double>> below_rows, above_rows;
-    std::vector<double> below_w, above_w;
-    rows_of(below, below_rows, below_w);
-    rows_of(above, above_rows, above_w);
-    const ParzenEstimator l(space_, dims, below_rows, below_w, pe_options);
-    const ParzenEstimator g(space_, dims, above_rows, above_w, pe_options);
+    const size_t n_l = rows_of(below, below_rows_);
+    const size_t n_g = rows_of(above, above_rows_);
+    // One numeric parameter: its rows in ascending order come from the index, not a sort.
+    const bool one_numeric = dims.size() == 1 && !pe_options.multivariate &&
+                             space_.param(dims[0]).kind != ParamKind::kCategorical;
+    auto sorted_rows = [&](int group, size_t n) -> const size_t* {
+      if (!one_numeric) return nullptr;
+      sorted_rows_.clear();
+      for (size_t t : by_value_[dims[0]])
+        if (t < group_of_.size() && group_of_[t] == group) sorted_rows_.push_back(row_of_[t]);
+      return sorted_rows_.size() == n ? sorted_rows_.data() : nullptr;
+    };
+    const GroupWeights& w_l = WeightsFor(n_l);
+    const GroupWeights& w_g = WeightsFor(n_g);
+    ParzenEstimator& l = below_model_;
+    ParzenEstimator& g = above_model_;
+    l.Fit(space_, dims, n_l, below_rows_.data(), w_l.w.data(), w_l.log_w.data(), pe_options,
+          sorted_rows(0, n_l));
+    g.Fit(space_, dims, n_g, above_rows_.data(), w_g.w.data(), w_g.log_w.data(), pe_options,
+          sorted_rows(1, n_g));
     std::vector<double> best;
     double best_score = -std::numeric_limits<double>::infinity();
     for (size_t c = 0; c < n_candidates; ++c) {
@@ -137,9 +199,6 @@ Result<Assignment> TpeSampler::Suggest(const std::vector<Trial>& trials, Directi
   std::vector<bool> decided(space_.size(), false);
   if (options_.multivariate) {
     pe_options.multivariate = true;
-    // Joint kernels share one bandwidth, so equal heights would only inflate the prior kernel (by
-    // a factor growing exponentially with the dimension).
-    pe_options.equal_height = false;
     std::vector<size_t> joint;
     for (size_t i = 0; i < space_.size(); ++i)
       if (space_.parent(i) < 0) joint.push_back(i);
@@ -149,7 +208,6 @@ Result<Assignment> TpeSampler::Suggest(const std::vector<Trial>& trials, Directi
       decided[joint[j]] = true;
     }
     pe_options.multivariate = false;
-    pe_options.equal_height = options_.equal_height_kernels;
   }
   for (size_t i = 0; i < space_.size(); ++i) {
     if (decided[i]) continue;
