@@ -69,6 +69,7 @@ void ControlLoop::Commit() {
   auto waiting = std::move(waiting_commit_);
   waiting_commit_.clear();
   for (auto& fn : waiting) fn(s);
+  if (!s.ok() && on_commit_failure_) on_commit_failure_(s);
 }
 
 void ControlLoop::Pass() {

@@ -20,6 +20,12 @@ class ControlLoop final : public api::ControlPort {
 
   // The controller is created on the caller's thread before Start() and owned elsewhere.
   void SetController(jobs::JobController* jobs) { jobs_ = jobs; }
+  // Called on the control thread when a commit fails, after the batch's waiters were told. The
+  // in-memory state then holds changes the store does not, so the server must not go on as if
+  // nothing happened; set before Start().
+  void SetOnCommitFailure(std::function<void(const Status&)> fn) {
+    on_commit_failure_ = std::move(fn);
+  }
   void Start();
   // Runs what is queued, commits, and stops the thread.
   void Stop();
@@ -42,6 +48,7 @@ class ControlLoop final : public api::ControlPort {
   std::vector<std::function<void(Status)>> waiting_commit_;
   bool commit_posted_ = false;
   bool pass_posted_ = false;
+  std::function<void(const Status&)> on_commit_failure_;
 };
 
 }  // namespace corral::server

@@ -9,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -254,6 +255,17 @@ int RunServer(int argc, char** argv) {
   }
   ControlLoop control(**store);
   control.SetController(&controller);
+  control.SetOnCommitFailure([](const Status& s) {
+    // What the controllers hold in memory now differs from the store (the batch was rolled back
+    // and its requests were refused). Stop at once, as a kill -9 would: running jobs keep
+    // running, and a restart rebuilds everything from what is durable.
+    fprintf(stderr,
+            "corral server: the store could not commit (%s); stopping so that a restart recovers "
+            "from what is durable\n",
+            s.ToString().c_str());
+    fflush(stderr);
+    std::_Exit(75);
+  });
   api::EventHub hub;
   // Streams show an event only once it is durable: a crash must not unsay what a client saw.
   controller.AddEventListener([&hub, &control](const store::StoredEvent& e) {

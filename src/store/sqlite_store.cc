@@ -554,18 +554,25 @@ class SqliteStore final : public Store {
 
   Status Flush() override {
     if (read_only_) return Status::Ok();
+    if (!failed_.ok()) {
+      if (conn_.in_transaction()) (void)RunCached("ROLLBACK");
+      txn_open_ = false;
+      return failed_;
+    }
     NoteLostTransaction();
     if (!lost_.ok()) {
       // Part of this group is gone already: drop the rest too, so that a failed Flush always
       // means "nothing since the last good Flush was stored".
       if (conn_.in_transaction()) (void)RunCached("ROLLBACK");
       txn_open_ = false;
-      return std::exchange(lost_, Status::Ok());
+      failed_ = std::exchange(lost_, Status::Ok());
+      return failed_;
     }
     if (!txn_open_) return Status::Ok();
     Status committed = RunCached("COMMIT");
     if (!committed.ok() && conn_.in_transaction()) (void)RunCached("ROLLBACK");
     txn_open_ = false;
+    failed_ = committed;
     return committed;
   }
 
@@ -648,6 +655,11 @@ class SqliteStore final : public Store {
 
   // SQLite rolls a transaction back by itself after some errors (disk full, I/O error). Writes
   // made in it are gone; remember that, so the next Flush reports it instead of acknowledging.
+  // Set by the first failed Flush and returned by every later one: the caller's memory holds
+  // writes the store dropped, so nothing written after them may be acknowledged either (a later
+  // commit would store a state that never existed). Reopening the store recovers.
+  Status failed_;
+
   void NoteLostTransaction() {
     if (txn_open_ && !conn_.in_transaction()) {
       txn_open_ = false;

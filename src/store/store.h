@@ -108,7 +108,8 @@ class Store {
   virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;
   virtual Status PutSetting(const std::string& key, const std::string& value) = 0;
 
-  // Commits the open transaction, if any. Durable (fsync) when it returns ok.
+  // Commits the open transaction, if any. Durable (fsync) when it returns ok. Once a Flush has
+  // failed, every later one fails with the same error and stores nothing: reopen to recover.
   virtual Status Flush() = 0;
 };
 

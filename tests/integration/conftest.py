@@ -89,8 +89,9 @@ class Client:
 class Server:
     """A `corral server` process with its own data directory."""
 
-    def __init__(self, data_dir, gpus=4, nodes=1, extra=()):
+    def __init__(self, data_dir, gpus=4, nodes=1, extra=(), preexec=None):
         self.data_dir = Path(data_dir)
+        self.preexec = preexec  # run in the server's process before exec (resource limits)
         self.gpus = gpus
         self.nodes = nodes
         self.extra = list(extra)
@@ -109,7 +110,7 @@ class Server:
             args += ["--simulate-gpus", str(self.gpus), "--simulate-nodes", str(self.nodes)]
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=log,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=self.preexec)
         deadline = time.time() + 30
         while time.time() < deadline:
             line = self.proc.stdout.readline().decode()

@@ -1,4 +1,5 @@
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,6 +92,62 @@ TEST(DurabilityTest, KilledWriterKeepsExactlyTheFlushedWrites) {
   ASSERT_EQ(page->jobs.size(), 100u);
   EXPECT_EQ(page->jobs.front().spec.name, "flushed-99");
   EXPECT_EQ(page->jobs.back().spec.name, "flushed-0");
+}
+
+// A full disk (here a file-size limit) makes a commit fail. Every later Flush must fail too, even
+// one whose own writes would fit: committing them would store a state without the lost writes
+// that the writer's memory still builds on. After reopening, exactly the good groups are there.
+TEST(DurabilityTest, AFailedCommitFailsEveryLaterFlush) {
+  TempDir dir;
+  const std::string path = dir.File("corral.db");
+  {
+    auto created = OpenSqliteStore(path);
+    ASSERT_TRUE(created.ok());
+  }
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    signal(SIGXFSZ, SIG_IGN);  // writes past the limit fail with EFBIG instead
+    struct rlimit limit {};
+    if (getrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(19);
+    limit.rlim_cur = 512 * 1024;  // the soft limit only, so that it can be lifted again
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(20);
+    auto opened = OpenSqliteStore(path);
+    if (!opened.ok()) _exit(21);
+    Store& s = **opened;
+    int good = 0;
+    for (;; ++good) {
+      Job job = SimpleJob("group-" + std::to_string(good));
+      job.spec.env["PAD"] = std::string(8000, 'x');
+      if (!s.InsertJob(job).ok()) _exit(22);
+      if (!s.Flush().ok()) break;
+      if (good > 10000) _exit(23);  // never filled up
+    }
+    // Room again (a file was deleted, say): a small write would fit, but must not be stored.
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_FSIZE, &limit) != 0) _exit(24);
+    Job small = SimpleJob("after-failure");
+    (void)s.InsertJob(small);
+    if (s.Flush().ok()) _exit(25);
+    _exit(good > 0 && good < 250 ? good : 26);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  const int good = WEXITSTATUS(status);
+  ASSERT_TRUE(good > 0 && good < 250) << "child exited with " << good;
+
+  auto reopened = OpenSqliteStore(path);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  JobQuery all;
+  all.limit = 1000;
+  auto page = (*reopened)->ListJobs(all);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->jobs.size(), static_cast<size_t>(good));
+  EXPECT_EQ(page->jobs.front().spec.name, "group-" + std::to_string(good - 1));
+  Job next = SimpleJob("works-again");
+  ASSERT_TRUE((*reopened)->InsertJob(next).ok());
+  EXPECT_TRUE((*reopened)->Flush().ok());
 }
 
 TEST_F(StoreTest, ReadOnlyConnectionSeesOnlyFlushedDataAndRefusesWrites) {
