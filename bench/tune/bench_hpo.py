@@ -129,7 +129,7 @@ def suite_s1(args, results):
     if args.s1_samplers:
         pairs = [p for p in pairs if p[1] in args.s1_samplers]
     kinds = ("corral",) if args.s1_corral_only else ("optuna", "corral")
-    spaces = [("5d", obj.OVERHEAD5_SPACE)] + ([("20d", obj.OVERHEAD20_SPACE)] if args.s1_20d else [])
+    spaces = [(name, {"5d": obj.OVERHEAD5_SPACE, "20d": obj.OVERHEAD20_SPACE}[name]) for name in args.s1_spaces]
     rows = results["s1"] = []
     for space_name, space in spaces:
         for seed in range(args.s1_seeds):
@@ -250,7 +250,7 @@ def suite_blackbox(args, results, suite):
         space, f, _ = obj.PROBLEMS[problem]
         seeds = args.svc_seeds if problem == "svc_digits" else args.seeds
         budget = args.budget
-        for seed in range(seeds):
+        for seed in range(args.seed_start, args.seed_start + seeds):
             # Interleave: alternate Optuna and Corral configurations.
             opt = [p for p in pairs if p[0] == "optuna"]
             cor = [p for p in pairs if p[0] == "corral"]
@@ -421,7 +421,7 @@ def suite_s4(args, results):
         configs = [c for c in configs if (c[2] or "none") in args.s4_pruners]
     rows = results["s4"] = []
     for budget in args.s4_budgets:
-        for seed in range(args.s4_seeds):
+        for seed in range(args.seed_start, args.seed_start + args.s4_seeds):
             opt = [c for c in configs if c[0] == "optuna"]
             cor = [c for c in configs if c[0] == "corral"]
             order = [x for pair in zip(opt, cor) for x in pair] + cor[len(opt):] + opt[len(cor):]
@@ -504,6 +504,8 @@ def main():
     ap.add_argument("--suites", default="s1,s2,s3,s4")
     ap.add_argument("--quick", action="store_true", help="small CI subset (correctness, not figures)")
     ap.add_argument("--seeds", type=int, default=10)
+    ap.add_argument("--seed-start", type=int, default=0,
+                    help="first seed of S2/S3/S4 (more seeds in a separate process; see --merge)")
     ap.add_argument("--svc-seeds", type=int, default=5)
     ap.add_argument("--svc-samplers", default="tpe,tpe_mv,random,gp")
     ap.add_argument("--budget", type=int, default=200)
@@ -515,7 +517,8 @@ def main():
     ap.add_argument("--s1-seeds", type=int, default=3)
     ap.add_argument("--s1-checkpoints", default="100,500,1000,2000")
     ap.add_argument("--s1-window", type=int, default=10)
-    ap.add_argument("--s1-20d", action="store_true")
+    ap.add_argument("--s1-20d", action="store_true", help="same as --s1-spaces 5d,20d")
+    ap.add_argument("--s1-spaces", default="5d", help="5d, 20d or both")
     ap.add_argument("--s1-samplers", default="", help="Corral sampler names to time (default: all pairs)")
     ap.add_argument("--s1-corral-only", action="store_true", help="skip Optuna (development measurements)")
     ap.add_argument("--s4-seeds", type=int, default=5)
@@ -541,6 +544,7 @@ def main():
     args.s4_budgets = [int(x) for x in split(args.s4_budgets)]
     args.s4_samplers, args.s4_pruners = split(args.s4_samplers), split(args.s4_pruners)
     args.s1_samplers = split(args.s1_samplers)
+    args.s1_spaces = ["5d", "20d"] if args.s1_20d else split(args.s1_spaces)
     os.makedirs(args.out, exist_ok=True)
     if args.merge:
         results = merge(args.merge)

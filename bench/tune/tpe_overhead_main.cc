@@ -1,4 +1,4 @@
-// `tpe_overhead_bench [multivariate]`: CPU time of one Study::Ask with the TPE sampler at N
+// `tpe_overhead_bench [multivariate|independent [N...]]`: CPU time of one Study::Ask with the TPE sampler at N
 // completed trials on the protocol's 5-D mixed space (S1 of bench_hpo.py without the Python
 // driver and pipe), for quick measurements while working on the sampler. Figures are relative to
 // N = 100 in the same run; bench_hpo.py's S1 suite is the reference measurement.
@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -45,7 +46,11 @@ int main(int argc, char** argv) {
   auto study = Study::Create(config);
   if (!study.ok()) return 1;
   Rng rng(7);
-  const int checkpoints[] = {100, 500, 1000, 2000};
+  std::vector<int> checkpoints = {100, 500, 1000, 2000};
+  if (argc >= 3) {
+    checkpoints.clear();
+    for (int i = 2; i < argc; ++i) checkpoints.push_back(std::atoi(argv[i]));
+  }
   double base = 0;
   size_t n = 0;
   for (int cp : checkpoints) {

@@ -14,10 +14,10 @@ namespace corral::tune {
 // categorical ones, plus a broad prior kernel. It is the density l(x) or g(x) of TPE.
 //
 // LogPdf is a log-sum-exp over kernels that drops every kernel scoring more than 40 below the best
-// one (a relative contribution under 4e-18). Kernels are grouped into blocks of nearby centres
-// with a per-block upper bound on any member's score, so whole blocks that cannot clear that
-// cutoff are skipped; the result is the same as evaluating every kernel, up to the order of
-// floating-point additions.
+// one (a relative contribution under 4e-18). Kernels are scored in blocks laid out by dimension;
+// for a single numeric parameter the blocks hold neighbouring centres and carry an upper bound on
+// any member's score, so whole blocks that cannot clear the cutoff are skipped. The result is the
+// same as evaluating every kernel, up to the order of floating-point additions.
 class ParzenEstimator {
  public:
   struct Options {
@@ -59,8 +59,9 @@ class ParzenEstimator {
   static constexpr size_t kBlock = 32;
 
   void BuildBlocks(size_t n, const std::vector<size_t>& order);
-  // Adds the scores of block b's kernels at x to `scores`; returns their maximum.
-  double ScoreBlock(size_t b, const double* x, std::vector<double>& scores) const;
+  struct LogSumExp;
+  // Adds the kernels of block b at x to the sum.
+  void ScoreBlock(size_t b, const double* x, LogSumExp& lse) const;
 
   size_t n_kernels_ = 0;
   bool has_prior_ = false;
@@ -71,18 +72,19 @@ class ParzenEstimator {
   std::vector<size_t> cat_offset_;  // start of dim j's probabilities within a kernel's block
   size_t cat_block_ = 0;
   // Kernels in observation order (the prior last), as sampled.
-  std::vector<double> weights_;    // normalized, for sampling
-  std::vector<double> log_const_;  // log weight + log normalizers of the numeric factors
-  std::vector<double> mu_, sigma_, inv_sigma_;  // [k * dims + j]
-  std::vector<double> cat_logp_, cat_p_;        // [k * cat_block + offset + choice]
+  std::vector<double> weights_;           // normalized, for sampling
+  std::vector<double> log_const_;         // log weight + log normalizers of the numeric factors
+  std::vector<double> mu_, sigma_;        // [k * dims + j]
+  std::vector<double> cat_logp_, cat_p_;  // [k * cat_block + offset + choice]
 
-  // The observation kernels again, reordered so that each run of kBlock is spatially close, laid
-  // out by numeric dimension ([j * m + r], m = observations) for the scoring loops.
+  // The observation kernels again (sorted by value when spatial_), laid out by numeric dimension
+  // ([i * m + r], m = observations) for the scoring loops.
   std::vector<double> e_mu_, e_inv_, e_const_, e_cat_logp_;
   // Per block: largest log constant, bounding box of the centres and smallest inverse bandwidth
   // per numeric dimension ([b * numeric + i]), largest log probability per categorical choice.
   std::vector<double> b_const_, b_lo_, b_hi_, b_min_inv_, b_cat_max_;
   size_t n_blocks_ = 0;
+  bool spatial_ = false;  // blocks hold nearby centres and carry bounds (one numeric dimension)
   // A single categorical parameter: the density is a table over its choices.
   std::vector<double> table_logp_;
   // Scratch of Fit.
