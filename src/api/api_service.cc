@@ -262,7 +262,11 @@ HttpResponse ApiService::Logs(const jobs::Caller& caller, JobId id, const HttpRe
       return ErrorResponse(InvalidArgument(key, "unknown query parameter"));
     }
   }
-  auto path = CallOnControl(control_, [&] { return jobs_.LogPath(caller, id, attempt, replica); });
+  // Empty until the job has an attempt (a pending job has no log yet).
+  auto log_path_of = [this, caller, id, attempt, replica] {
+    return CallOnControl(control_, [&] { return jobs_.LogPath(caller, id, attempt, replica); });
+  };
+  auto path = log_path_of();
   if (!path.ok()) return ErrorResponse(path.status());
   if (!follow) {
     HttpResponse r;
@@ -276,7 +280,7 @@ HttpResponse ApiService::Logs(const jobs::Caller& caller, JobId id, const HttpRe
   HttpResponse r;
   r.content_type = "text/event-stream";
   r.headers.push_back({"Cache-Control", "no-cache"});
-  r.stream = [this, caller, id, attempt, replica, initial = *path](StreamSink& sink) {
+  r.stream = [this, caller, id, log_path_of, initial = *path](StreamSink& sink) {
     std::string log_path = initial;
     std::streamoff offset = 0;
     std::string partial;
@@ -304,16 +308,10 @@ HttpResponse ApiService::Logs(const jobs::Caller& caller, JobId id, const HttpRe
       auto job = CallOnControl(control_, [&] { return jobs_.Get(caller, id); });
       if (!job.ok()) return;
       if (log_path.empty() && !job->attempts.empty()) {
-        auto p =
-            CallOnControl(control_, [&] { return jobs_.LogPath(caller, id, attempt, replica); });
+        auto p = log_path_of();
         if (p.ok()) log_path = *p;
       }
       if (IsTerminal(job->state)) {
-        if (log_path.empty() && !job->attempts.empty()) {
-          auto p =
-              CallOnControl(control_, [&] { return jobs_.LogPath(caller, id, attempt, replica); });
-          if (p.ok()) log_path = *p;
-        }
         if (!pump()) return;
         if (!partial.empty()) sink.Write(SseEvent("log", partial));
         json end = {{"state", JobStateName(job->state)},
