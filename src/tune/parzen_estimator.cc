@@ -209,26 +209,29 @@ void ParzenEstimator::Fit(const SearchSpace& space, std::vector<size_t> dims, si
 
 void ParzenEstimator::BuildBlocks(size_t m, const std::vector<size_t>& order) {
   const size_t nd = dims_.size(), nn = numeric_.size();
-  e_mu_.resize(nn * m);
-  e_inv_.resize(nn * m);
-  e_const_.resize(m);
-  e_cat_logp_.resize(m * cat_block_);
+  n_blocks_ = (m + kBlock - 1) / kBlock;
+  // Padded to whole blocks (kernels that never count: score -inf) so that the scoring loops have
+  // a fixed trip count the compiler vectorizes.
+  const size_t stride = n_blocks_ * kBlock;
+  e_mu_.assign(nn * stride, 0.0);
+  e_inv_.assign(nn * stride, 0.0);
+  e_const_.assign(stride, -std::numeric_limits<double>::infinity());
+  e_cat_logp_.assign(stride * cat_block_, 0.0);
   double last_sigma = -1, last_inv = 0;  // joint kernels share bandwidths: divide once
   for (size_t r = 0; r < m; ++r) {
     const size_t k = order[r];
     for (size_t i = 0; i < nn; ++i) {
-      e_mu_[i * m + r] = mu_[k * nd + numeric_[i]];
+      e_mu_[i * stride + r] = mu_[k * nd + numeric_[i]];
       const double sigma = sigma_[k * nd + numeric_[i]];
       if (sigma != last_sigma) {
         last_sigma = sigma;
         last_inv = 1.0 / sigma;
       }
-      e_inv_[i * m + r] = last_inv;
+      e_inv_[i * stride + r] = last_inv;
     }
     e_const_[r] = log_const_[k];
     std::copy_n(&cat_logp_[k * cat_block_], cat_block_, &e_cat_logp_[r * cat_block_]);
   }
-  n_blocks_ = (m + kBlock - 1) / kBlock;
   if (!spatial_) return;
   const double inf = std::numeric_limits<double>::infinity();
   b_const_.assign(n_blocks_, -inf);
@@ -241,9 +244,9 @@ void ParzenEstimator::BuildBlocks(size_t m, const std::vector<size_t>& order) {
     for (size_t r = b * kBlock; r < r1; ++r) {
       b_const_[b] = std::max(b_const_[b], e_const_[r]);
       for (size_t i = 0; i < nn; ++i) {
-        b_lo_[b * nn + i] = std::min(b_lo_[b * nn + i], e_mu_[i * m + r]);
-        b_hi_[b * nn + i] = std::max(b_hi_[b * nn + i], e_mu_[i * m + r]);
-        b_min_inv_[b * nn + i] = std::min(b_min_inv_[b * nn + i], e_inv_[i * m + r]);
+        b_lo_[b * nn + i] = std::min(b_lo_[b * nn + i], e_mu_[i * stride + r]);
+        b_hi_[b * nn + i] = std::max(b_hi_[b * nn + i], e_mu_[i * stride + r]);
+        b_min_inv_[b * nn + i] = std::min(b_min_inv_[b * nn + i], e_inv_[i * stride + r]);
       }
       for (size_t e = 0; e < cat_block_; ++e)
         b_cat_max_[b * cat_block_ + e] =
@@ -253,15 +256,14 @@ void ParzenEstimator::BuildBlocks(size_t m, const std::vector<size_t>& order) {
 }
 
 void ParzenEstimator::ScoreBlock(size_t b, const double* x, LogSumExp& lse) const {
-  const size_t m = e_const_.size();
-  const size_t r0 = b * kBlock, count = std::min(m, r0 + kBlock) - r0;
+  const size_t stride = e_const_.size(), r0 = b * kBlock;
   double acc[kBlock];
-  for (size_t t = 0; t < count; ++t) acc[t] = e_const_[r0 + t];
+  for (size_t t = 0; t < kBlock; ++t) acc[t] = e_const_[r0 + t];
   for (size_t i = 0; i < numeric_.size(); ++i) {
     const double v = x[numeric_[i]];
-    const double* mu = &e_mu_[i * m + r0];
-    const double* inv = &e_inv_[i * m + r0];
-    for (size_t t = 0; t < count; ++t) {
+    const double* mu = &e_mu_[i * stride + r0];
+    const double* inv = &e_inv_[i * stride + r0];
+    for (size_t t = 0; t < kBlock; ++t) {
       const double z = (v - mu[t]) * inv[t];
       acc[t] -= 0.5 * z * z;
     }
@@ -269,12 +271,12 @@ void ParzenEstimator::ScoreBlock(size_t b, const double* x, LogSumExp& lse) cons
   for (size_t j = 0; j < dims_.size(); ++j) {
     if (!categorical_[j]) continue;
     const double* logp = &e_cat_logp_[r0 * cat_block_ + cat_offset_[j] + static_cast<size_t>(x[j])];
-    for (size_t t = 0; t < count; ++t) acc[t] += logp[t * cat_block_];
+    for (size_t t = 0; t < kBlock; ++t) acc[t] += logp[t * cat_block_];
   }
   double top = acc[0];
-  for (size_t t = 1; t < count; ++t) top = std::max(top, acc[t]);
+  for (size_t t = 1; t < kBlock; ++t) top = std::max(top, acc[t]);
   if (top > lse.best) lse.Raise(top);
-  for (size_t t = 0; t < count; ++t) {
+  for (size_t t = 0; t < kBlock; ++t) {
     const double d = acc[t] - lse.best;
     if (d > -kCutoff) lse.sum += std::exp(d);
   }
