@@ -214,20 +214,24 @@ void ParzenEstimator::BuildBlocks(size_t m, const std::vector<size_t>& order) {
   // a fixed trip count the compiler vectorizes.
   const size_t stride = n_blocks_ * kBlock;
   e_mu_.assign(nn * stride, 0.0);
-  e_inv_.assign(nn * stride, 0.0);
   e_const_.assign(stride, -std::numeric_limits<double>::infinity());
   e_cat_logp_.assign(stride * cat_block_, 0.0);
-  double last_sigma = -1, last_inv = 0;  // joint kernels share bandwidths: divide once
+  // Joint kernels share one bandwidth per dimension: then the scoring loops read a scalar.
+  shared_bandwidth_ = m > 0;
+  for (size_t r = 1; r < m && shared_bandwidth_; ++r)
+    for (size_t j : numeric_)
+      shared_bandwidth_ =
+          shared_bandwidth_ && sigma_[order[r] * nd + j] == sigma_[order[0] * nd + j];
+  shared_inv_.assign(nn, 0.0);
+  if (shared_bandwidth_)
+    for (size_t i = 0; i < nn; ++i) shared_inv_[i] = 1.0 / sigma_[order[0] * nd + numeric_[i]];
+  else
+    e_inv_.assign(nn * stride, 0.0);
   for (size_t r = 0; r < m; ++r) {
     const size_t k = order[r];
     for (size_t i = 0; i < nn; ++i) {
       e_mu_[i * stride + r] = mu_[k * nd + numeric_[i]];
-      const double sigma = sigma_[k * nd + numeric_[i]];
-      if (sigma != last_sigma) {
-        last_sigma = sigma;
-        last_inv = 1.0 / sigma;
-      }
-      e_inv_[i * stride + r] = last_inv;
+      if (!shared_bandwidth_) e_inv_[i * stride + r] = 1.0 / sigma_[k * nd + numeric_[i]];
     }
     e_const_[r] = log_const_[k];
     std::copy_n(&cat_logp_[k * cat_block_], cat_block_, &e_cat_logp_[r * cat_block_]);
@@ -246,7 +250,8 @@ void ParzenEstimator::BuildBlocks(size_t m, const std::vector<size_t>& order) {
       for (size_t i = 0; i < nn; ++i) {
         b_lo_[b * nn + i] = std::min(b_lo_[b * nn + i], e_mu_[i * stride + r]);
         b_hi_[b * nn + i] = std::max(b_hi_[b * nn + i], e_mu_[i * stride + r]);
-        b_min_inv_[b * nn + i] = std::min(b_min_inv_[b * nn + i], e_inv_[i * stride + r]);
+        b_min_inv_[b * nn + i] = std::min(
+            b_min_inv_[b * nn + i], shared_bandwidth_ ? shared_inv_[i] : e_inv_[i * stride + r]);
       }
       for (size_t e = 0; e < cat_block_; ++e)
         b_cat_max_[b * cat_block_ + e] =
@@ -262,10 +267,18 @@ void ParzenEstimator::ScoreBlock(size_t b, const double* x, LogSumExp& lse) cons
   for (size_t i = 0; i < numeric_.size(); ++i) {
     const double v = x[numeric_[i]];
     const double* mu = &e_mu_[i * stride + r0];
-    const double* inv = &e_inv_[i * stride + r0];
-    for (size_t t = 0; t < kBlock; ++t) {
-      const double z = (v - mu[t]) * inv[t];
-      acc[t] -= 0.5 * z * z;
+    if (shared_bandwidth_) {
+      const double inv = shared_inv_[i];
+      for (size_t t = 0; t < kBlock; ++t) {
+        const double z = (v - mu[t]) * inv;
+        acc[t] -= 0.5 * z * z;
+      }
+    } else {
+      const double* inv = &e_inv_[i * stride + r0];
+      for (size_t t = 0; t < kBlock; ++t) {
+        const double z = (v - mu[t]) * inv[t];
+        acc[t] -= 0.5 * z * z;
+      }
     }
   }
   for (size_t j = 0; j < dims_.size(); ++j) {

@@ -80,6 +80,8 @@ class ParzenEstimator {
   // The observation kernels again (sorted by value when spatial_), laid out by numeric dimension
   // ([i * m + r], m = observations) for the scoring loops.
   std::vector<double> e_mu_, e_inv_, e_const_, e_cat_logp_;
+  bool shared_bandwidth_ = false;  // e_inv_ unused: every kernel has shared_inv_[i]
+  std::vector<double> shared_inv_;
   // Per block: largest log constant, bounding box of the centres and smallest inverse bandwidth
   // per numeric dimension ([b * numeric + i]), largest log probability per categorical choice.
   std::vector<double> b_const_, b_lo_, b_hi_, b_min_inv_, b_cat_max_;

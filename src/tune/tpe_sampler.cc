@@ -72,17 +72,33 @@ void TpeSampler::IndexTrials(const std::vector<Trial>& trials) {
     by_value_.clear();
   }
   by_value_.resize(width);
-  for (size_t t = indexed_; t < trials.size(); ++t) {
+  const size_t first_new = indexed_;
+  for (size_t t = first_new; t < trials.size(); ++t) {
     const Assignment& a = trials[t].params;
-    for (size_t i = 0; i < width; ++i) {
-      const double v = std::isnan(a[i]) ? a[i] : Encode(space_, i, a[i]);
-      encoded_.push_back(v);
-      if (std::isnan(v) || space_.param(i).kind == ParamKind::kCategorical) continue;
-      std::vector<size_t>& order = by_value_[i];
-      const auto pos = std::upper_bound(order.begin(), order.end(), v, [&](double x, size_t u) {
-        return x < encoded_[u * width + i];
+    for (size_t i = 0; i < width; ++i)
+      encoded_.push_back(std::isnan(a[i]) ? a[i] : Encode(space_, i, a[i]));
+  }
+  // Ascending value, ties by trial number. One new trial (the usual case) is inserted; a batch (a
+  // restored study, a warm start) is appended and the list sorted once.
+  const size_t added = trials.size() - first_new;
+  for (size_t i = 0; i < width; ++i) {
+    if (space_.param(i).kind == ParamKind::kCategorical) continue;
+    std::vector<size_t>& order = by_value_[i];
+    auto value = [&](size_t t) { return encoded_[t * width + i]; };
+    if (added > 16) {
+      for (size_t t = first_new; t < trials.size(); ++t)
+        if (!std::isnan(value(t))) order.push_back(t);
+      std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        return value(a) < value(b) || (value(a) == value(b) && a < b);
       });
-      order.insert(pos, t);
+      continue;
+    }
+    for (size_t t = first_new; t < trials.size(); ++t) {
+      const double v = value(t);
+      if (std::isnan(v)) continue;
+      order.insert(std::upper_bound(order.begin(), order.end(), v,
+                                    [&](double x, size_t u) { return x < value(u); }),
+                   t);
     }
   }
   indexed_ = trials.size();
