@@ -82,17 +82,19 @@ Result<jobs::Caller> ApiService::Authenticate(const HttpRequest& request) {
     return Status(StatusCode::kUnauthenticated,
                   "missing bearer token (Authorization: Bearer <token>)");
   std::string hash = HashToken(auth.substr(prefix.size()));
+  uint64_t generation = 0;
   {
     std::lock_guard lock(auth_mu_);
     auto it = auth_cache_.find(hash);
     if (it != auth_cache_.end()) return it->second;
+    generation = auth_generation_;
   }
   auto user = CallOnControl(control_, [&] { return store_.FindUserByTokenHash(hash); });
   if (!user.ok()) return user.status();
   if (!*user) return Status(StatusCode::kUnauthenticated, "invalid token");
   jobs::Caller caller{(*user)->id, (*user)->name, (*user)->role};
   std::lock_guard lock(auth_mu_);
-  auth_cache_[hash] = caller;
+  if (generation == auth_generation_) auth_cache_[hash] = caller;
   return caller;
 }
 
@@ -162,7 +164,11 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
     if (m == "PUT") return SetQueues(*caller, request);
     return method_not_allowed();
   } else if (parts.size() == 1 && parts[0] == "tokens") {
-    if (m == "POST") return CreateToken(*caller);
+    if (m == "POST") return CreateToken(*caller, request);
+    if (m == "GET") return ListTokens(*caller, request);
+    return method_not_allowed();
+  } else if (parts.size() == 2 && parts[0] == "tokens") {
+    if (m == "DELETE") return RevokeToken(*caller, parts[1]);
     return method_not_allowed();
   }
   return ErrorResponse(NotFound("no route for " + path));
@@ -417,7 +423,7 @@ HttpResponse ApiService::CreateUser(const jobs::Caller& caller, const HttpReques
   std::string hash = HashToken(token);
   auto user = CallDurable(control_, [&]() -> Result<User> {
     CORRAL_ASSIGN_OR_RETURN(User u, store_.CreateUser(**name, role, SystemClock().Now()));
-    CORRAL_RETURN_IF_ERROR(store_.AddToken(u.id, hash, "initial", SystemClock().Now()));
+    CORRAL_RETURN_IF_ERROR(store_.AddToken(u.id, hash, "initial", SystemClock().Now()).status());
     return u;
   });
   if (!user.ok()) return ErrorResponse(user.status());
@@ -438,15 +444,103 @@ HttpResponse ApiService::ListUsers(const jobs::Caller& caller) {
   return JsonResponse(200, {{"users", std::move(arr)}});
 }
 
-HttpResponse ApiService::CreateToken(const jobs::Caller& caller) {
+namespace {
+
+json TokenInfoToJson(const TokenInfo& t) {
+  return {{"id", t.id},
+          {"user", t.user_name},
+          {"label", t.label},
+          {"created_at", FormatRfc3339(t.created_at)}};
+}
+
+}  // namespace
+
+// Body (optional): {"label": "...", "user": "name"}; only an admin may name another user.
+HttpResponse ApiService::CreateToken(const jobs::Caller& caller, const HttpRequest& request) {
+  std::string label = "api";
+  std::optional<std::string> user_name;
+  if (request.body.find_first_not_of(" \t\r\n") != std::string::npos) {
+    auto body = ParseBody(request.body, request.Header("content-type"));
+    if (!body.ok()) return ErrorResponse(body.status());
+    JsonObjectReader r(*body, "");
+    if (Status s = r.Check({"label", "user"}); !s.ok()) return ErrorResponse(s);
+    auto l = r.String("label");
+    if (!l.ok()) return ErrorResponse(l.status());
+    if (*l) {
+      if ((*l)->empty() || (*l)->size() > 64)
+        return ErrorResponse(InvalidArgument("label", "must be 1-64 characters"));
+      label = **l;
+    }
+    auto u = r.String("user");
+    if (!u.ok()) return ErrorResponse(u.status());
+    if (*u && **u != caller.name) {
+      if (!caller.is_admin())
+        return ErrorResponse(
+            Status(StatusCode::kPermissionDenied, "only admins may create tokens for others"));
+      user_name = **u;
+    }
+  }
   std::string token = NewToken();
   std::string hash = HashToken(token);
-  auto s = CallDurable(control_, [&]() -> Result<int> {
-    CORRAL_RETURN_IF_ERROR(store_.AddToken(caller.id, hash, "api", SystemClock().Now()));
-    return 0;
+  auto info = CallDurable(control_, [&]() -> Result<TokenInfo> {
+    UserId owner = caller.id;
+    if (user_name) {
+      CORRAL_ASSIGN_OR_RETURN(auto user, store_.FindUserByName(*user_name));
+      if (!user) return InvalidArgument("user", "no user named '" + *user_name + "'");
+      owner = user->id;
+    }
+    CORRAL_ASSIGN_OR_RETURN(int64_t id, store_.AddToken(owner, hash, label, SystemClock().Now()));
+    CORRAL_ASSIGN_OR_RETURN(auto added, store_.FindToken(id));
+    if (!added) return Internal("token " + std::to_string(id) + " vanished");
+    return *added;
   });
-  if (!s.ok()) return ErrorResponse(s.status());
-  return JsonResponse(201, {{"token", token}});
+  if (!info.ok()) return ErrorResponse(info.status());
+  json out = TokenInfoToJson(*info);
+  out["token"] = token;
+  return JsonResponse(201, out);
+}
+
+// Without ?all=true, the caller's own tokens; with it (admins only), everyone's.
+HttpResponse ApiService::ListTokens(const jobs::Caller& caller, const HttpRequest& request) {
+  bool all = false;
+  for (const auto& [key, value] : request.query) {
+    if (key != "all") return ErrorResponse(InvalidArgument(key, "unknown query parameter"));
+    if (value == "true" || value == "1") {
+      all = true;
+    } else if (value != "false" && value != "0") {
+      return ErrorResponse(InvalidArgument("all", "must be true or false"));
+    }
+  }
+  if (all && !caller.is_admin())
+    return ErrorResponse(Status(StatusCode::kPermissionDenied, "only admins may list all tokens"));
+  auto tokens = CallOnControl(control_, [&] {
+    return store_.ListTokens(all ? std::nullopt : std::optional<UserId>(caller.id));
+  });
+  if (!tokens.ok()) return ErrorResponse(tokens.status());
+  json items = json::array();
+  for (const auto& t : *tokens) items.push_back(TokenInfoToJson(t));
+  return JsonResponse(200, {{"tokens", std::move(items)}});
+}
+
+// The owner or an admin may revoke a token; it stops working at once (the cache is dropped).
+HttpResponse ApiService::RevokeToken(const jobs::Caller& caller, const std::string& id_text) {
+  auto id = ParseInt(id_text);
+  if (!id || *id <= 0) return ErrorResponse(NotFound("token '" + id_text + "' not found"));
+  auto revoked = CallDurable(control_, [&]() -> Result<TokenInfo> {
+    CORRAL_ASSIGN_OR_RETURN(auto token, store_.FindToken(*id));
+    // Someone else's token is as invisible as a missing one.
+    if (!token || (token->user != caller.id && !caller.is_admin()))
+      return NotFound("token '" + id_text + "' not found");
+    CORRAL_RETURN_IF_ERROR(store_.DeleteToken(*id));
+    return *token;
+  });
+  if (!revoked.ok()) return ErrorResponse(revoked.status());
+  {
+    std::lock_guard lock(auth_mu_);
+    auth_cache_.clear();
+    ++auth_generation_;
+  }
+  return JsonResponse(200, TokenInfoToJson(*revoked));
 }
 
 HttpResponse ApiService::ListQueues() {

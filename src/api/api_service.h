@@ -50,7 +50,9 @@ class ApiService {
   HttpResponse Nodes(const jobs::Caller& caller);
   HttpResponse CreateUser(const jobs::Caller& caller, const HttpRequest& request);
   HttpResponse ListUsers(const jobs::Caller& caller);
-  HttpResponse CreateToken(const jobs::Caller& caller);
+  HttpResponse CreateToken(const jobs::Caller& caller, const HttpRequest& request);
+  HttpResponse ListTokens(const jobs::Caller& caller, const HttpRequest& request);
+  HttpResponse RevokeToken(const jobs::Caller& caller, const std::string& id_text);
   HttpResponse ListQueues();
   HttpResponse SetQueues(const jobs::Caller& caller, const HttpRequest& request);
 
@@ -63,6 +65,8 @@ class ApiService {
   std::map<std::string, SubRouter*> mounts_;
   std::mutex auth_mu_;
   std::unordered_map<std::string, jobs::Caller> auth_cache_;  // token hash -> caller
+  // Bumped by every revocation: a lookup that started before one must not fill the cache.
+  uint64_t auth_generation_ = 0;
 };
 
 }  // namespace corral::api

@@ -256,8 +256,23 @@ json Build() {
       Op("Create a user (admin); returns its first token once",
          {{"201", {{"description", "user and token"}}}}, {{"requestBody", Body(user_body)}});
   paths["/api/v1/users"]["get"] = Op("List users (admin)", {{"200", {{"description", "users"}}}});
+  json token_body = {{"type", "object"},
+                     {"properties",
+                      {{"label", {{"type", "string"}, {"maxLength", 64}}},
+                       {"user", {{"type", "string"}, {"description", "another user (admin)"}}}}}};
   paths["/api/v1/tokens"]["post"] =
-      Op("New API token for the caller, shown once", {{"201", {{"description", "token"}}}});
+      Op("New API token (for the caller, or for `user` by an admin); the secret is shown once",
+         {{"201", {{"description", "id, user, label, created_at and token"}}}},
+         {{"requestBody", Body(token_body)}});
+  paths["/api/v1/tokens"]["get"] =
+      Op("The caller's tokens (never the secrets); all=true lists everyone's (admin)",
+         {{"200", {{"description", "tokens"}}}},
+         {{"parameters", {Param("all", "query", "boolean", "every user's tokens (admin)")}}});
+  paths["/api/v1/tokens/{id}"]["delete"] =
+      Op("Revoke a token (its owner or an admin); it stops working at once",
+         {{"200", {{"description", "the revoked token"}}},
+          {"404", {{"description", "no such token"}}}},
+         {{"parameters", {Param("id", "path", "integer", "token id")}}});
 
   return {{"openapi", "3.0.3"},
           {"info",

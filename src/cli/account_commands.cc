@@ -3,6 +3,8 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/job_json.h"
+#include "cli/table.h"
+#include "cli/time_format.h"
 
 namespace corral::cli {
 
@@ -88,10 +90,46 @@ int CreateUserCommand(CommandContext& ctx, const std::string& name, bool admin) 
   return kExitOk;
 }
 
-int CreateTokenCommand(CommandContext& ctx) {
-  auto reply = ctx.api.PostJson("/tokens", nlohmann::json::object());
+int CreateTokenCommand(CommandContext& ctx, const TokenOptions& options) {
+  nlohmann::json body = nlohmann::json::object();
+  if (!options.label.empty()) body["label"] = options.label;
+  if (!options.user.empty()) body["user"] = options.user;
+  auto reply = ctx.api.PostJson("/tokens", body);
   if (!reply.ok()) return ReportFailure(reply.status(), ctx.api.connection(), ctx.err);
-  PrintOnceToken(ctx, *reply, "A new API token for you, shown only this once:");
+  PrintOnceToken(
+      ctx, *reply,
+      fmt::format("A new API token for {} (id {}), shown only this once:",
+                  options.user.empty() ? "you" : options.user, reply->value("id", int64_t{0})));
+  return kExitOk;
+}
+
+int ListTokensCommand(CommandContext& ctx, const TokenOptions& options) {
+  auto reply = ctx.api.GetJson(options.all ? "/tokens?all=true" : "/tokens");
+  if (!reply.ok()) return ReportFailure(reply.status(), ctx.api.connection(), ctx.err);
+  if (ctx.format == OutputFormat::kJson) {
+    PrintJson(ctx.out, *reply);
+    return kExitOk;
+  }
+  if (ctx.format == OutputFormat::kYaml) {
+    ctx.out << JsonToYaml(*reply);
+    return kExitOk;
+  }
+  Table table({"TOKEN", "USER", "LABEL", "CREATED"});
+  const TimePoint now = ctx.clock.Now();
+  for (const auto& t : Member(*reply, "tokens")) {
+    auto created = ParseTimestamp(TextField(t, "created_at"));
+    table.AddRow({std::to_string(t.value("id", int64_t{0})), TextField(t, "user"),
+                  TextField(t, "label"), created.ok() ? FormatAge(*created, now) + " ago" : "-"});
+  }
+  table.Render(ctx.out);
+  return kExitOk;
+}
+
+int RevokeTokenCommand(CommandContext& ctx, const TokenOptions& options) {
+  auto reply = ctx.api.DeleteJson("/tokens/" + options.id);
+  if (!reply.ok()) return ReportFailure(reply.status(), ctx.api.connection(), ctx.err);
+  ctx.out << fmt::format("revoked token {} of {} ({})\n", reply->value("id", int64_t{0}),
+                         TextField(*reply, "user"), TextField(*reply, "label"));
   return kExitOk;
 }
 

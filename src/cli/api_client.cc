@@ -167,6 +167,12 @@ Result<nlohmann::json> ApiClient::PutRaw(std::string_view path, std::string body
   return ParseJsonReply(http_.Send(request));
 }
 
+Result<nlohmann::json> ApiClient::DeleteJson(std::string_view path) {
+  HttpRequest request = NewRequest("DELETE", path);
+  request.headers.emplace_back("Accept", "application/json");
+  return ParseJsonReply(http_.Send(request));
+}
+
 Result<std::string> ApiClient::GetText(std::string_view path) {
   HttpRequest request = NewRequest("GET", path);
   auto reply = http_.Send(request);

@@ -49,6 +49,7 @@ class ApiClient {
   Result<nlohmann::json> PutRaw(std::string_view path, std::string body,
                                 std::string_view content_type);
   Result<std::string> GetText(std::string_view path);
+  Result<nlohmann::json> DeleteJson(std::string_view path);
 
   // Reads an SSE stream until the server closes it or `on_event` returns false. Ok in both cases;
   // the caller knows from the events it saw whether the stream ended where it should have.

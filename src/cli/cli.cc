@@ -162,8 +162,19 @@ int RunCli(int argc, char** argv) {
 
   CLI::App* token = app.add_subcommand("token", "Manage your API tokens");
   token->require_subcommand(1);
-  CLI::App* token_create = token->add_subcommand("create", "Create a new token for yourself");
+  TokenOptions token_options;
+  CLI::App* token_create =
+      token->add_subcommand("create", "Create a new token (for yourself, or --user, admin)");
   token_create->fallthrough();
+  token_create->add_option("--label", token_options.label, "A name to recognise the token by");
+  token_create->add_option("--user", token_options.user, "Create it for this user (admin)");
+  CLI::App* token_ls = token->add_subcommand("ls", "List your tokens (never the secrets)");
+  token_ls->fallthrough();
+  token_ls->add_flag("--all", token_options.all, "Every user's tokens (admin)");
+  CLI::App* token_revoke =
+      token->add_subcommand("revoke", "Revoke a token by id; it stops working at once");
+  token_revoke->fallthrough();
+  token_revoke->add_option("id", token_options.id, "Token id (from `corral token ls`)")->required();
 
   app.require_subcommand(1);
 
@@ -262,7 +273,9 @@ int RunCli(int argc, char** argv) {
   if (login->parsed()) return LoginCommand(ctx, LoginOptions{config_path});
   if (whoami->parsed()) return WhoamiCommand(ctx);
   if (users_create->parsed()) return CreateUserCommand(ctx, flags.user_name, flags.user_admin);
-  if (token_create->parsed()) return CreateTokenCommand(ctx);
+  if (token_create->parsed()) return CreateTokenCommand(ctx, token_options);
+  if (token_ls->parsed()) return ListTokensCommand(ctx, token_options);
+  if (token_revoke->parsed()) return RevokeTokenCommand(ctx, token_options);
   std::cerr << app.help();
   return kExitUsage;
 }

@@ -65,6 +65,15 @@ struct LoginOptions {
 // Checks the context's connection with GET /whoami and saves it to the config file.
 int LoginCommand(CommandContext& ctx, const LoginOptions& options);
 int CreateUserCommand(CommandContext& ctx, const std::string& name, bool admin);
-int CreateTokenCommand(CommandContext& ctx);
+struct TokenOptions {
+  std::string label;  // create: a name to recognise the token by later
+  std::string user;   // create: for another user (admin)
+  bool all = false;   // ls: every user's tokens (admin)
+  std::string id;     // revoke
+};
+int CreateTokenCommand(CommandContext& ctx, const TokenOptions& options);
+// TOKEN USER LABEL CREATED; never the secrets.
+int ListTokensCommand(CommandContext& ctx, const TokenOptions& options);
+int RevokeTokenCommand(CommandContext& ctx, const TokenOptions& options);
 
 }  // namespace corral::cli

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include "common/clock.h"
@@ -14,6 +15,17 @@ struct User {
   std::string name;
   Role role = Role::kUser;
   TimePoint created_at;
+};
+
+// An API token as it can be shown again: never the secret (only its hash is stored).
+struct TokenInfo {
+  int64_t id = 0;
+  UserId user;
+  std::string user_name;
+  std::string label;
+  TimePoint created_at;
+
+  friend bool operator==(const TokenInfo&, const TokenInfo&) = default;
 };
 
 }  // namespace corral

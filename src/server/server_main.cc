@@ -79,7 +79,7 @@ Result<std::optional<std::string>> BootstrapAdmin(store::Store& store) {
   auto now = SystemClock().Now();
   CORRAL_ASSIGN_OR_RETURN(User admin, store.CreateUser("admin", Role::kAdmin, now));
   std::string token = api::NewToken();
-  CORRAL_RETURN_IF_ERROR(store.AddToken(admin.id, api::HashToken(token), "initial", now));
+  CORRAL_RETURN_IF_ERROR(store.AddToken(admin.id, api::HashToken(token), "initial", now).status());
   CORRAL_RETURN_IF_ERROR(store.Flush());
   return std::optional<std::string>(token);
 }

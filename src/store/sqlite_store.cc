@@ -173,15 +173,15 @@ class SqliteStore final : public Store {
     return users;
   }
 
-  Status AddToken(UserId user, const std::string& token_hash, const std::string& label,
-                  TimePoint now) override {
+  Result<int64_t> AddToken(UserId user, const std::string& token_hash, const std::string& label,
+                           TimePoint now) override {
     CORRAL_RETURN_IF_ERROR(BeginWrite());
     CORRAL_ASSIGN_OR_RETURN(
         auto q,
         conn_.Prepare("INSERT INTO tokens (user_id, hash, label, created_at) VALUES (?, ?, ?, ?)"));
     q.Bind(1, user.value).Bind(2, token_hash).Bind(3, label).Bind(4, ToMillis(now));
     Status s = q.Run();
-    if (s.ok()) return s;
+    if (s.ok()) return static_cast<int64_t>(sqlite3_last_insert_rowid(conn_.get()));
     if (q.last_code() == SQLITE_CONSTRAINT_FOREIGNKEY) {
       return NotFound(fmt::format("no user with id {}", user.value));
     }
@@ -189,6 +189,37 @@ class SqliteStore final : public Store {
       return Status(StatusCode::kAlreadyExists, "a token with this hash already exists");
     }
     return s;
+  }
+
+  Result<std::vector<TokenInfo>> ListTokens(std::optional<UserId> user) override {
+    std::string sql =
+        std::string(kTokenSelect) + (user ? " WHERE t.user_id = ?" : "") + " ORDER BY t.id";
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare(sql));
+    if (user) q.Bind(1, user->value);
+    std::vector<TokenInfo> tokens;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      tokens.push_back(ReadToken(q));
+    }
+    return tokens;
+  }
+
+  Result<std::optional<TokenInfo>> FindToken(int64_t id) override {
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare(std::string(kTokenSelect) + " WHERE t.id = ?"));
+    q.Bind(1, id);
+    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<TokenInfo>();
+    return std::optional<TokenInfo>(ReadToken(q));
+  }
+
+  Status DeleteToken(int64_t id) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("DELETE FROM tokens WHERE id = ?"));
+    q.Bind(1, id);
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(conn_.get()) == 0) return NotFound(fmt::format("no token with id {}", id));
+    return Status::Ok();
   }
 
   Result<std::optional<User>> FindUserByTokenHash(const std::string& token_hash) override {
@@ -585,6 +616,20 @@ class SqliteStore final : public Store {
     if (!row) return std::optional<User>();
     CORRAL_ASSIGN_OR_RETURN(User user, ReadUser(q));
     return std::optional<User>(std::move(user));
+  }
+
+  static constexpr const char* kTokenSelect =
+      "SELECT t.id, t.user_id, u.name, t.label, t.created_at FROM tokens t JOIN users u ON u.id = "
+      "t.user_id";
+
+  static TokenInfo ReadToken(sqlite::Query& q) {
+    TokenInfo t;
+    t.id = q.Int(0);
+    t.user = UserId(q.Int(1));
+    t.user_name = std::string(q.Text(2));
+    t.label = std::string(q.Text(3));
+    t.created_at = FromMillis(q.Int(4));
+    return t;
   }
 
   // Whether at most kRareLabelJobs jobs carry the label; counts no further than that.

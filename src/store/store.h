@@ -62,9 +62,15 @@ class Store {
   virtual Result<std::optional<User>> FindUserByName(const std::string& name) = 0;
   virtual Result<std::optional<User>> FindUserById(UserId id) = 0;
   virtual Result<std::vector<User>> ListUsers() = 0;
-  virtual Status AddToken(UserId user, const std::string& token_hash, const std::string& label,
-                          TimePoint now) = 0;
+  // Returns the new token's id.
+  virtual Result<int64_t> AddToken(UserId user, const std::string& token_hash,
+                                   const std::string& label, TimePoint now) = 0;
   virtual Result<std::optional<User>> FindUserByTokenHash(const std::string& token_hash) = 0;
+  // One user's tokens, or everyone's; oldest first.
+  virtual Result<std::vector<TokenInfo>> ListTokens(std::optional<UserId> user) = 0;
+  virtual Result<std::optional<TokenInfo>> FindToken(int64_t id) = 0;
+  // kNotFound when there is no such token.
+  virtual Status DeleteToken(int64_t id) = 0;
 
   // Jobs. InsertJob assigns job.id. UpdateJob rewrites the mutable part (state, reason, attempts,
   // ended_at, cancel flag).

@@ -77,9 +77,47 @@ TEST_F(StoreTest, TokenErrorsAreTyped) {
   auto alice = store().CreateUser("alice", Role::kUser, FromMillis(1));
   ASSERT_TRUE(alice.ok());
   ASSERT_TRUE(store().AddToken(alice->id, "h", "a", FromMillis(2)).ok());
-  EXPECT_EQ(store().AddToken(alice->id, "h", "b", FromMillis(3)).code(),
+  EXPECT_EQ(store().AddToken(alice->id, "h", "b", FromMillis(3)).status().code(),
             StatusCode::kAlreadyExists);
-  EXPECT_EQ(store().AddToken(UserId(4242), "h2", "c", FromMillis(3)).code(), StatusCode::kNotFound);
+  EXPECT_EQ(store().AddToken(UserId(4242), "h2", "c", FromMillis(3)).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(store().DeleteToken(999).code(), StatusCode::kNotFound);
+}
+
+TEST_F(StoreTest, TokensAreListedAndRevoked) {
+  auto alice = store().CreateUser("alice", Role::kUser, FromMillis(1));
+  auto bob = store().CreateUser("bob", Role::kUser, FromMillis(1));
+  ASSERT_TRUE(alice.ok() && bob.ok());
+  auto a1 = store().AddToken(alice->id, "hash-a1", "laptop", FromMillis(2));
+  auto a2 = store().AddToken(alice->id, "hash-a2", "ci", FromMillis(3));
+  auto b1 = store().AddToken(bob->id, "hash-b1", "", FromMillis(4));
+  ASSERT_TRUE(a1.ok() && a2.ok() && b1.ok());
+  EXPECT_LT(*a1, *a2);
+  ASSERT_TRUE(store().Flush().ok());
+  Reopen();
+
+  auto mine = store().ListTokens(alice->id);
+  ASSERT_TRUE(mine.ok()) << mine.status().ToString();
+  EXPECT_EQ(*mine, (std::vector<TokenInfo>{{*a1, alice->id, "alice", "laptop", FromMillis(2)},
+                                           {*a2, alice->id, "alice", "ci", FromMillis(3)}}));
+  auto all = store().ListTokens(std::nullopt);
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 3u);
+  auto found = store().FindToken(*b1);
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ((*found)->user_name, "bob");
+
+  ASSERT_TRUE(store().DeleteToken(*a1).ok());
+  ASSERT_TRUE(store().Flush().ok());
+  Reopen();
+  auto gone = store().FindUserByTokenHash("hash-a1");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_FALSE(gone->has_value());
+  auto kept = store().FindUserByTokenHash("hash-a2");
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  auto missing = store().FindToken(*a1);
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing->has_value());
 }
 
 }  // namespace
