@@ -10,6 +10,8 @@ the trial's environment provides one), each value is pushed to
 POST /api/v1/experiments/<CORRAL_EXPERIMENT>/trials/<CORRAL_TRIAL>/metrics. Values that could not
 be pushed are printed as `name=value` pairs on one stdout line (with `step=<n>` first when given),
 which the server reads from the trial's output: without a token, that is all a trial needs.
+When the experiment collects a metrics file (CORRAL_METRICS_FILE is set), those values are
+appended to that file instead, in its format (CORRAL_METRICS_FORMAT: `text` or `json`).
 """
 
 import json
@@ -56,8 +58,21 @@ def report(step=None, **metrics):
                 del unsent[name]
             except (urllib.error.URLError, OSError) as e:
                 print(f"corral.report: could not push {name}: {e}", file=sys.stderr, flush=True)
-    if unsent:
-        # Values the server did not take directly travel through stdout.
+    if not unsent:
+        return
+    path = os.environ.get("CORRAL_METRICS_FILE")
+    if path and os.environ.get("CORRAL_METRICS_FORMAT") == "json":
+        record = {"step": step} if step is not None else {}
+        record.update(unsent)
+        line = json.dumps(record)
+    else:
         parts = [f"step={step}"] if step is not None else []
         parts += [f"{k}={v!r}" for k, v in unsent.items()]
-        print(" ".join(parts), flush=True)
+        line = " ".join(parts)
+    if path:
+        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+    else:
+        # Values the server did not take directly travel through stdout.
+        print(line, flush=True)

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 
 #include "common/log.h"
@@ -20,6 +21,10 @@ struct ExperimentController::TrialRun {
   int attempt = 0;
   int64_t offset = 0;
   int64_t count = 0;
+  // How far the metrics file (if any) was read. It spans attempts: the file is the trial's, not
+  // an attempt's. Starts at the file's size when the trial is submitted, so that what an earlier
+  // run left there does not count.
+  int64_t file_offset = 0;
 };
 
 struct ExperimentController::Active {
@@ -44,6 +49,39 @@ namespace {
 double MillisSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
       .count();
+}
+
+// The trial's metrics file, as its job was given it.
+std::optional<std::string> MetricsFileOf(const Job& job) {
+  auto it = job.spec.env.find("CORRAL_METRICS_FILE");
+  if (it == job.spec.env.end() || it->second.empty()) return std::nullopt;
+  return it->second;
+}
+
+int64_t FileSize(const std::string& path) {
+  std::error_code ec;
+  auto size = std::filesystem::file_size(path, ec);
+  return ec ? 0 : static_cast<int64_t>(size);
+}
+
+// Complete lines of `path` after `offset` (and the unfinished last one when `final`); advances
+// `offset` past them. A file shorter than `offset` was rewritten: it is read from the start.
+std::vector<std::string> ReadNewLines(const std::string& path, int64_t& offset, bool final) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return {};  // not created yet
+  if (FileSize(path) < offset) offset = 0;
+  in.seekg(offset);
+  std::string buffer((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (buffer.empty()) return {};
+  const size_t before = buffer.size();
+  std::vector<std::string> lines = TakeLines(buffer);
+  int64_t consumed = static_cast<int64_t>(before - buffer.size());
+  if (final && !buffer.empty()) {
+    lines.push_back(buffer);
+    consumed += static_cast<int64_t>(buffer.size());
+  }
+  offset += consumed;
+  return lines;
 }
 
 bool InFlight(const Trial& t) { return t.state == kTrialPending || t.state == kTrialRunning; }
@@ -194,6 +232,7 @@ Result<std::unique_ptr<ExperimentController::Active>> ExperimentController::Load
       TrialRun run;
       run.attempt = r.value("attempt", 0);
       run.offset = r.value("offset", int64_t{0});
+      run.file_offset = r.value("file_offset", int64_t{0});
       run.count = r.value("count", int64_t{0});
       a->runs[std::stoi(key)] = run;
     }
@@ -228,7 +267,10 @@ Status ExperimentController::Persist(Active& a) {
   for (const auto& [n, r] : a.runs) {
     auto t = a.trials.find(n);
     if (t == a.trials.end() || !InFlight(t->second)) continue;  // only live readers matter
-    runs[std::to_string(n)] = {{"attempt", r.attempt}, {"offset", r.offset}, {"count", r.count}};
+    runs[std::to_string(n)] = {{"attempt", r.attempt},
+                               {"offset", r.offset},
+                               {"count", r.count},
+                               {"file_offset", r.file_offset}};
   }
   for (int64_t number : a.study->TakeChanged()) CORRAL_RETURN_IF_ERROR(SaveSearchRecord(a, number));
   a.row.sampler_state = json{
@@ -479,7 +521,7 @@ Status ExperimentController::Step(Active& a) {
     TrialRun& run = a.runs[n];
     if (run.attempt != attempt) {
       // A new attempt (after preemption) starts its log afresh.
-      run = TrialRun{attempt, 0, 0};
+      run = TrialRun{attempt, 0, 0, run.file_offset};
       a.dirty = true;
     }
     const char* state = job->state == JobState::kRunning ? kTrialRunning : kTrialPending;
@@ -489,6 +531,8 @@ Status ExperimentController::Step(Active& a) {
     }
     if (job->state == JobState::kRunning && a.spec().collect_stdout)
       CORRAL_RETURN_IF_ERROR(ReadOutput(a, t, /*final=*/false));
+    if (job->state == JobState::kRunning && InFlight(t))
+      CORRAL_RETURN_IF_ERROR(ReadMetricsFile(a, t, *job, /*final=*/false));
   }
   CORRAL_RETURN_IF_ERROR(CheckEnd(a));
   CORRAL_RETURN_IF_ERROR(FillSlots(a));
@@ -538,6 +582,7 @@ Status ExperimentController::FillSlots(Active& a) {
     t.job = job->id;
     by_job_[t.job] = a.row.id;
     a.runs[t.number] = TrialRun{};
+    if (auto file = MetricsFileOf(*job)) a.runs[t.number].file_offset = FileSize(*file);
     CORRAL_RETURN_IF_ERROR(PersistTrial(a, t));
   }
   return Status::Ok();
@@ -546,27 +591,31 @@ Status ExperimentController::FillSlots(Active& a) {
 Status ExperimentController::ReadOutput(Active& a, Trial& t, bool final) {
   auto path = jobs_.LogPath(a.owner, t.job, std::nullopt, 0);
   if (!path.ok() || path->empty()) return Status::Ok();
-  TrialRun& run = a.runs[t.number];
-  std::ifstream in(*path, std::ios::binary);
-  if (!in) return Status::Ok();  // not created yet
-  in.seekg(run.offset);
-  std::string buffer((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (buffer.empty()) return Status::Ok();
-  const size_t before = buffer.size();
-  std::vector<std::string> lines = TakeLines(buffer);
-  int64_t consumed = static_cast<int64_t>(before - buffer.size());
-  if (final && !buffer.empty()) {
-    lines.push_back(buffer);
-    consumed += static_cast<int64_t>(buffer.size());
-  }
+  std::vector<std::string> lines = ReadNewLines(*path, a.runs[t.number].offset, final);
   if (lines.empty()) return Status::Ok();
-  run.offset += consumed;
   a.dirty = true;
   for (const auto& line : lines) {
     auto metrics = a.parser->Parse(line);
     if (metrics.empty()) continue;
     CORRAL_RETURN_IF_ERROR(Record(a, t, metrics, std::nullopt, /*pushed=*/false));
     if (!InFlight(t)) break;  // pruned: the rest of its output no longer counts
+  }
+  return Status::Ok();
+}
+
+Status ExperimentController::ReadMetricsFile(Active& a, Trial& t, const Job& job, bool final) {
+  const auto& file = a.spec().metrics_file;
+  auto path = MetricsFileOf(job);
+  if (!file || !path) return Status::Ok();
+  std::vector<std::string> lines = ReadNewLines(*path, a.runs[t.number].file_offset, final);
+  if (lines.empty()) return Status::Ok();
+  a.dirty = true;
+  for (const auto& line : lines) {
+    auto metrics = file->format == MetricsFileFormat::kJson ? ParseJsonMetricLine(line)
+                                                            : a.parser->Parse(line);
+    if (metrics.empty()) continue;
+    CORRAL_RETURN_IF_ERROR(Record(a, t, metrics, std::nullopt, /*pushed=*/false));
+    if (!InFlight(t)) break;
   }
   return Status::Ok();
 }
@@ -638,6 +687,7 @@ Result<std::optional<double>> ExperimentController::Objective(const Active& a, c
 
 Status ExperimentController::FinishTrial(Active& a, Trial& t, const Job& job) {
   if (a.spec().collect_stdout) CORRAL_RETURN_IF_ERROR(ReadOutput(a, t, /*final=*/true));
+  if (InFlight(t)) CORRAL_RETURN_IF_ERROR(ReadMetricsFile(a, t, job, /*final=*/true));
   by_job_.erase(t.job);
   if (!InFlight(t)) return Status::Ok();  // pruned while reading the last lines
   if (job.state == JobState::kSucceeded) {

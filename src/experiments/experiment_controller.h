@@ -111,6 +111,7 @@ class ExperimentController {
   Status Step(Active& a);
   Status FillSlots(Active& a);
   Status ReadOutput(Active& a, Trial& t, bool final);
+  Status ReadMetricsFile(Active& a, Trial& t, const Job& job, bool final);
   Status Record(Active& a, Trial& t, const std::vector<ParsedMetric>& metrics,
                 std::optional<int64_t> explicit_step, bool pushed);
   Status FinishTrial(Active& a, Trial& t, const Job& job);

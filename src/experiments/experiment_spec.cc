@@ -14,6 +14,17 @@ using nlohmann::json;
 
 const char* const kDefaultMetricsFilter = R"(([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?))";
 
+std::optional<MetricsFileFormat> ParseMetricsFileFormat(std::string_view text) {
+  // Katib writes TEXT and JSON.
+  if (text == "text" || text == "TEXT") return MetricsFileFormat::kText;
+  if (text == "json" || text == "JSON") return MetricsFileFormat::kJson;
+  return std::nullopt;
+}
+
+const char* MetricsFileFormatName(MetricsFileFormat format) {
+  return format == MetricsFileFormat::kJson ? "json" : "text";
+}
+
 namespace {
 
 Status CheckFilter(const std::string& filter, const std::string& field) {
@@ -119,6 +130,17 @@ json TrialToJson(const TrialTemplate& t) {
 Status ValidateExperimentSpec(const ExperimentSpec& spec) {
   if (spec.parallel_trials > spec.max_trials)
     return InvalidArgument("parallelTrialCount", "must not exceed maxTrialCount");
+  if (spec.metrics_file) {
+    const std::string& path = spec.metrics_file->path;
+    if (path.empty()) return InvalidArgument("metricsFile.path", "is required");
+    CORRAL_RETURN_IF_ERROR(CheckText(path, "metricsFile.path", spec.trial_parameters));
+    if (path[0] != '/' && spec.trial.workdir.empty())
+      return InvalidArgument("metricsFile.path", "must be absolute unless trial.workdir is set");
+    if (spec.parallel_trials > 1 && !HasPlaceholder(path))
+      return InvalidArgument("metricsFile.path",
+                             "parallel trials would all write this one file; put ${trialSpec.Name} "
+                             "(or a trial parameter) in the path");
+  }
   for (size_t i = 0; i < spec.metrics_filters.size(); ++i)
     CORRAL_RETURN_IF_ERROR(
         CheckFilter(spec.metrics_filters[i], "metricsFilters[" + std::to_string(i) + "]"));
@@ -150,7 +172,7 @@ Result<ParsedSpec> ParseNativeSpec(const json& doc) {
   CORRAL_RETURN_IF_ERROR(
       o.Check({"name", "objective", "parameters", "algorithm", "earlyStopping", "seed",
                "parallelTrialCount", "maxTrialCount", "maxFailedTrialCount", "metricsFilters",
-               "collectStdout", "stepMetric", "trialParameters", "trial"},
+               "collectStdout", "metricsFile", "stepMetric", "trialParameters", "trial"},
               {}, "", out.warnings));
   CORRAL_ASSIGN_OR_RETURN(auto name, o.String("name"));
   if (!name || name->empty()) return InvalidArgument("name", "is required");
@@ -199,6 +221,20 @@ Result<ParsedSpec> ParseNativeSpec(const json& doc) {
   CORRAL_ASSIGN_OR_RETURN(spec.metrics_filters, o.StringList("metricsFilters"));
   CORRAL_ASSIGN_OR_RETURN(auto collect, o.Bool("collectStdout"));
   if (collect) spec.collect_stdout = *collect;
+  if (o.Has("metricsFile")) {
+    SpecObject f(o.At("metricsFile"), "metricsFile");
+    CORRAL_RETURN_IF_ERROR(f.Check({"path", "format"}, {}, "", out.warnings));
+    MetricsFileSpec file;
+    CORRAL_ASSIGN_OR_RETURN(auto path, f.String("path"));
+    if (path) file.path = *path;
+    CORRAL_ASSIGN_OR_RETURN(auto format, f.String("format"));
+    if (format) {
+      auto parsed = ParseMetricsFileFormat(*format);
+      if (!parsed) return InvalidArgument("metricsFile.format", "must be text or json");
+      file.format = *parsed;
+    }
+    spec.metrics_file = file;
+  }
   CORRAL_ASSIGN_OR_RETURN(auto step_metric, o.String("stepMetric"));
   if (step_metric) spec.step_metric = *step_metric;
 
@@ -243,6 +279,9 @@ json ExperimentSpecToJson(const ExperimentSpec& spec) {
   if (spec.max_failed_trials) j["maxFailedTrialCount"] = *spec.max_failed_trials;
   if (!spec.metrics_filters.empty()) j["metricsFilters"] = spec.metrics_filters;
   if (!spec.step_metric.empty()) j["stepMetric"] = spec.step_metric;
+  if (spec.metrics_file)
+    j["metricsFile"] = {{"path", spec.metrics_file->path},
+                        {"format", MetricsFileFormatName(spec.metrics_file->format)}};
   return j;
 }
 

@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json_fwd.hpp>
@@ -38,6 +39,18 @@ struct TrialTemplate {
   std::optional<Duration> time_limit;
 };
 
+// A file each trial writes its metrics to (Katib's File collector). The path may hold
+// `${trialSpec.Name}` and `${trialParameters.X}`, so parallel trials write different files; a
+// relative path is taken from the trial's workdir. Trials find the resolved path in
+// CORRAL_METRICS_FILE and the format in CORRAL_METRICS_FORMAT.
+enum class MetricsFileFormat { kText, kJson };
+struct MetricsFileSpec {
+  std::string path;
+  // text: every line through the metrics filters; json: one object per line, its numeric (or
+  // numeric-string) members are the metrics.
+  MetricsFileFormat format = MetricsFileFormat::kText;
+};
+
 // An experiment in the one form the controller runs, whatever format it was written in.
 struct ExperimentSpec {
   std::string name;
@@ -53,6 +66,7 @@ struct ExperimentSpec {
   std::vector<std::string> metrics_filters;
   // Whether stdout is read for metrics (Katib's StdOut collector) or only pushed values count.
   bool collect_stdout = true;
+  std::optional<MetricsFileSpec> metrics_file;
   // The metric whose value on the same line gives the step of intermediate values; empty: `step`
   // or `epoch`, else the count of objective values so far.
   std::string step_metric;
@@ -75,6 +89,9 @@ Status ValidateExperimentSpec(const ExperimentSpec& spec);
 
 // The native form; ParseNativeSpec gives the same spec back.
 nlohmann::json ExperimentSpecToJson(const ExperimentSpec& spec);
+
+std::optional<MetricsFileFormat> ParseMetricsFileFormat(std::string_view text);
+const char* MetricsFileFormatName(MetricsFileFormat format);
 
 // Katib's default metrics filter: `name=value` pairs.
 extern const char* const kDefaultMetricsFilter;

@@ -309,27 +309,52 @@ Status ReadTrialTemplate(const json& j, ExperimentSpec& spec, std::vector<std::s
 Status ReadCollector(const json& j, ExperimentSpec& spec, std::vector<std::string>& warnings) {
   SpecObject o(j, "spec.metricsCollectorSpec");
   CORRAL_RETURN_IF_ERROR(o.Check({"collector", "source"}, {}, "", warnings));
+  std::string kind = "StdOut";
   if (o.Has("collector")) {
     SpecObject c(o.At("collector"), o.PathOf("collector"));
     CORRAL_RETURN_IF_ERROR(c.Check({"kind"}, {"customCollector"}, kK8sOnly, warnings));
-    CORRAL_ASSIGN_OR_RETURN(auto kind, c.String("kind"));
-    if (kind && (*kind == "None" || *kind == "Push")) {
-      spec.collect_stdout = false;
-    } else if (kind && *kind != "StdOut") {
-      return InvalidArgument(c.PathOf("kind"),
-                             "collector '" + *kind + "' is not supported (StdOut, Push or None)");
-    }
+    CORRAL_ASSIGN_OR_RETURN(auto given, c.String("kind"));
+    if (given) kind = *given;
+    if (kind != "StdOut" && kind != "File" && kind != "None" && kind != "Push")
+      return InvalidArgument(
+          c.PathOf("kind"),
+          "collector '" + kind + "' is not supported (StdOut, File, Push or None)");
   }
+  // File reads only the file, as Katib's file collector does; Push and None only pushed values.
+  spec.collect_stdout = kind == "StdOut";
   if (o.Has("source")) {
     SpecObject s(o.At("source"), o.PathOf("source"));
-    CORRAL_RETURN_IF_ERROR(
-        s.Check({"filter"}, {"fileSystemPath", "httpGet"}, "only stdout is collected", warnings));
+    CORRAL_RETURN_IF_ERROR(s.Check({"filter", "fileSystemPath"}, {"httpGet"},
+                                   "only stdout and files are collected", warnings));
     if (s.Has("filter")) {
       SpecObject f(s.At("filter"), s.PathOf("filter"));
       CORRAL_RETURN_IF_ERROR(f.Check({"metricsFormat"}, {}, "", warnings));
       CORRAL_ASSIGN_OR_RETURN(spec.metrics_filters, f.StringList("metricsFormat"));
     }
+    if (s.Has("fileSystemPath")) {
+      SpecObject p(s.At("fileSystemPath"), s.PathOf("fileSystemPath"));
+      CORRAL_RETURN_IF_ERROR(p.Check({"path", "kind", "format"}, {}, "", warnings));
+      if (kind != "File")
+        return InvalidArgument(p.PathOf("path"), "is read only with collector kind File");
+      CORRAL_ASSIGN_OR_RETURN(auto path_kind, p.String("kind"));
+      if (path_kind && *path_kind != "File")
+        return InvalidArgument(p.PathOf("kind"),
+                               "must be File (directories are TensorFlow events)");
+      MetricsFileSpec file;
+      CORRAL_ASSIGN_OR_RETURN(auto path, p.String("path"));
+      if (path) file.path = *path;
+      CORRAL_ASSIGN_OR_RETURN(auto format, p.String("format"));
+      if (format) {
+        auto parsed = ParseMetricsFileFormat(*format);
+        if (!parsed) return InvalidArgument(p.PathOf("format"), "must be TEXT or JSON");
+        file.format = *parsed;
+      }
+      spec.metrics_file = file;
+    }
   }
+  if (kind == "File" && !spec.metrics_file)
+    return InvalidArgument("spec.metricsCollectorSpec.source.fileSystemPath.path",
+                           "is required with collector kind File");
   return Status::Ok();
 }
 
@@ -425,6 +450,8 @@ Result<ParsedSpec> ParseKatibSpec(const json& doc) {
       field = "spec.trialTemplate.trialSpec (" + field + ")";
     else if (field.rfind("metricsFilters", 0) == 0)
       field = "spec.metricsCollectorSpec.source.filter.metricsFormat" + field.substr(14);
+    else if (field.rfind("metricsFile", 0) == 0)
+      field = "spec.metricsCollectorSpec.source.fileSystemPath" + field.substr(11);
     else
       field = "spec." + field;
     return Status(valid.code(), valid.message(), field);

@@ -1,5 +1,7 @@
 #include "experiments/metric_parser.h"
 
+#include <nlohmann/json.hpp>
+
 #include <cmath>
 #include <cstdlib>
 
@@ -38,6 +40,24 @@ std::vector<ParsedMetric> MetricLineParser::Parse(std::string_view line) const {
       double v = std::strtod(value.c_str(), &end);
       if (!end || *end != '\0') continue;  // "=" followed by something that is not a number
       out.push_back({name, v});
+    }
+  }
+  return out;
+}
+
+std::vector<ParsedMetric> ParseJsonMetricLine(std::string_view line) {
+  std::vector<ParsedMetric> out;
+  auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object()) return out;
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const auto& v = it.value();
+    if (v.is_number() && !v.is_boolean()) {
+      out.push_back({it.key(), v.get<double>()});
+    } else if (v.is_string()) {
+      const std::string& text = v.get_ref<const std::string&>();
+      char* end = nullptr;
+      double d = std::strtod(text.c_str(), &end);
+      if (!text.empty() && end && *end == '\0') out.push_back({it.key(), d});
     }
   }
   return out;

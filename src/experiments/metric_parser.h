@@ -27,6 +27,11 @@ class MetricLineParser {
   std::vector<std::regex> filters_;
 };
 
+// One line of a JSON metrics file (Katib's JSON format): an object whose members with a number,
+// or a string holding a number, are metrics ({"epoch": 2, "loss": "0.31", "timestamp": "..."}).
+// Anything else on the line is ignored; a line that is not an object gives nothing.
+std::vector<ParsedMetric> ParseJsonMetricLine(std::string_view line);
+
 // Splits complete lines off the front of `buffer` (which keeps any unfinished last line).
 std::vector<std::string> TakeLines(std::string& buffer);
 

@@ -443,3 +443,66 @@ def test_state_written_whole_by_an_older_server_is_resumed(tmp_path):
         db.close()
     finally:
         s.stop()
+
+
+# Reports through corral.report: with a metrics file it appends there, in the file's format.
+REPORTING_TRIAL = (
+    "import sys; sys.path.insert(0, sys.argv[3]); from corral.report import report; "
+    "x=float(sys.argv[1]); y=float(sys.argv[2]); "
+    "print('loss=1000'); "  # stdout is not read when only the file counts
+    "[report(step=e, loss=(x-0.5)**2+(y+0.25)**2 + 1.0/(e+1)) for e in range(3)]; "
+    "report(step=3, loss=(x-0.5)**2+(y+0.25)**2)"
+)
+
+
+def test_metrics_file_text_and_json(server, admin, tmp_path):
+    from conftest import ROOT
+    for fmt in ("text", "json"):
+        runs = tmp_path / f"runs-{fmt}"
+        spec = native_spec(name=f"file-{fmt}", max_trials=4, parallel=2)
+        spec["collectStdout"] = False
+        spec["metricsFile"] = {"path": "${trialSpec.Name}/metrics.log", "format": fmt}
+        spec["trial"] = {"command": [PY, "-c", REPORTING_TRIAL, "${trialParameters.x}",
+                                     "${trialParameters.y}", str(ROOT / "python")],
+                         "workdir": str(runs)}
+        # A file an earlier run left behind at trial 0's path does not count.
+        (runs / f"file-{fmt}-trial-0").mkdir(parents=True)
+        (runs / f"file-{fmt}-trial-0" / "metrics.log").write_text(
+            'loss=-5\n' if fmt == "text" else '{"loss": -5}\n')
+        exp = admin.post("/api/v1/experiments", spec)
+        exp = wait_experiment(admin, exp["id"])
+        assert exp["state"] == "succeeded", exp
+        trials = trials_of(admin, exp["id"])
+        assert len(trials) == 4 and all(t["state"] == "succeeded" for t in trials), trials
+        for t in trials:
+            assert t["objective"] == pytest.approx(quadratic(t["params"]["x"], t["params"]["y"]))
+            job = admin.job(t["job"])
+            assert job["spec"]["env"]["CORRAL_METRICS_FILE"] == \
+                f"{runs}/file-{fmt}-trial-{t['number']}/metrics.log"
+        series = admin.get(f"/api/v1/experiments/{exp['id']}/trials/1/metrics")["metrics"]["loss"]
+        assert [p["step"] for p in series] == [0, 1, 2, 3]
+        check_best(exp, trials)
+
+
+def test_katib_file_collector(server, admin, tmp_path):
+    doc = KATIB_YAML.replace("parallelTrialCount: 2", "parallelTrialCount: 1")
+    doc += f"""  metricsCollectorSpec:
+    collector:
+      kind: File
+    source:
+      fileSystemPath:
+        path: {tmp_path}/katib-metrics.json
+        kind: File
+        format: JSON
+"""
+    doc = doc.replace(
+        "print(f'accuracy=0.5 loss={(x-0.5)**2+(y+0.25)**2!r}')",
+        "import json; open(os.environ['CORRAL_METRICS_FILE'], 'a').write(json.dumps("
+        "{'loss': str((x-0.5)**2+(y+0.25)**2), 'timestamp': 'now'}) + chr(10)); print('loss=7')")
+    exp = admin.post("/api/v1/experiments", doc, content_type="application/yaml")
+    exp = wait_experiment(admin, exp["id"], timeout=60)
+    assert exp["state"] == "succeeded", exp
+    trials = trials_of(admin, exp["id"])
+    assert len(trials) == 6
+    for t in trials:
+        assert t["objective"] == pytest.approx(quadratic(t["params"]["x"], t["params"]["y"]))

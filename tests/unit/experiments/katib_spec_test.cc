@@ -165,9 +165,34 @@ INSTANTIATE_TEST_SUITE_P(
         ErrorCase{"/spec/metricsCollectorSpec/source/filter/metricsFormat/0", "(unclosed",
                   "spec.metricsCollectorSpec.source.filter.metricsFormat[0]"},
         ErrorCase{"/spec/parallelTrialCount", 20, "spec.parallelTrialCount"},
+        ErrorCase{"/spec/metricsCollectorSpec/collector/kind", "File",
+                  "spec.metricsCollectorSpec.source.fileSystemPath.path"},
+        ErrorCase{"/spec/metricsCollectorSpec/source/fileSystemPath",
+                  json::parse(R"({"path": "/var/log/katib/metrics.log", "kind": "File"})"),
+                  "spec.metricsCollectorSpec.source.fileSystemPath.path"},
         ErrorCase{"/spec/earlyStopping", json::parse(R"({"algorithmName": "medianstop",
                    "algorithmSettings": [{"name": "min_trials_required", "value": "x"}]})"),
                   "spec.earlyStopping.algorithmSettings[0]"}));
+
+TEST(KatibSpecTest, FileCollectorReadsTheTrialsFile) {
+  json doc = KatibExperiment();
+  doc["spec"]["metricsCollectorSpec"] = json::parse(R"({
+    "collector": {"kind": "File"},
+    "source": {"fileSystemPath": {"path": "/scratch/${trialSpec.Name}/metrics.json",
+                                  "kind": "File", "format": "JSON"}}})");
+  auto parsed = ParseExperimentSpec(doc);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_FALSE(parsed->spec.collect_stdout);
+  ASSERT_TRUE(parsed->spec.metrics_file);
+  EXPECT_EQ(parsed->spec.metrics_file->path, "/scratch/${trialSpec.Name}/metrics.json");
+  EXPECT_EQ(parsed->spec.metrics_file->format, MetricsFileFormat::kJson);
+
+  // With one trial at a time a fixed path (Katib's usual one) is fine.
+  doc["spec"]["parallelTrialCount"] = 1;
+  doc["spec"]["metricsCollectorSpec"]["source"]["fileSystemPath"]["path"] =
+      "/var/log/katib/metrics.log";
+  EXPECT_TRUE(ParseExperimentSpec(doc).ok());
+}
 
 TEST(KatibSpecTest, UnknownPlaceholderIsAnError) {
   json doc = KatibExperiment();

@@ -61,12 +61,39 @@ TEST(MetricParserTest, TakeLinesKeepsTheUnfinishedLine) {
   EXPECT_TRUE(buffer.empty());
 }
 
+TEST(MetricParserTest, JsonLinesGiveNumericMembers) {
+  auto m = ParseJsonMetricLine(
+      R"({"epoch": 2, "loss": "0.31", "acc": 0.9, "timestamp": "2021-12-02T14:27:51", "ok": true})");
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[0].name, "acc");
+  EXPECT_DOUBLE_EQ(m[0].value, 0.9);
+  EXPECT_EQ(m[1].name, "epoch");
+  EXPECT_EQ(m[2].name, "loss");
+  EXPECT_DOUBLE_EQ(m[2].value, 0.31);
+  EXPECT_TRUE(ParseJsonMetricLine("loss=0.3").empty());
+  EXPECT_TRUE(ParseJsonMetricLine("[1, 2]").empty());
+}
+
 TEST(TrialTemplateTest, SubstitutesPlaceholders) {
   std::map<std::string, std::string> v = {{"lr", "0.01"}, {"opt", "adam"}};
-  EXPECT_EQ(SubstitutePlaceholders("--lr=${trialParameters.lr} --o ${trialParameters.opt}", v),
+  EXPECT_EQ(SubstitutePlaceholders("--lr=${trialParameters.lr} --o ${trialParameters.opt}", v, "t"),
             "--lr=0.01 --o adam");
-  EXPECT_EQ(SubstitutePlaceholders("${HOME} ${trialParameters.zz}", v),
+  EXPECT_EQ(SubstitutePlaceholders("${HOME} ${trialParameters.zz}", v, "t"),
             "${HOME} ${trialParameters.zz}");
+  EXPECT_EQ(SubstitutePlaceholders("/runs/${trialSpec.Name}/m", v, "exp-trial-3"),
+            "/runs/exp-trial-3/m");
+}
+
+TEST(TrialTemplateTest, GivesTheTrialItsMetricsFile) {
+  ExperimentSpec spec;
+  spec.name = "exp";
+  spec.trial.command = {"train"};
+  spec.trial.workdir = "/w";
+  spec.metrics_file =
+      MetricsFileSpec{"out/${trialSpec.Name}-${trialParameters.x}.log", MetricsFileFormat::kText};
+  JobSpec job = BuildTrialJob(spec, {{"x", "1.5"}}, {4, 7, "exp", ""});
+  EXPECT_EQ(job.env.at("CORRAL_METRICS_FILE"), "/w/out/exp-trial-7-1.5.log");
+  EXPECT_EQ(job.env.at("CORRAL_METRICS_FORMAT"), "text");
 }
 
 TEST(TrialTemplateTest, BuildsTheJob) {

@@ -55,6 +55,21 @@ TEST(NativeSpecTest, ReadsEveryPart) {
   EXPECT_EQ(s.trial.time_limit->count(), 60000);
 }
 
+TEST(NativeSpecTest, MetricsFileIsResolvedPerTrial) {
+  json doc = NativeExperiment();
+  doc["metricsFile"] = {{"path", "runs/${trialSpec.Name}/x=${trialParameters.x}.jsonl"},
+                        {"format", "json"}};
+  doc["trial"]["workdir"] = "/work/project";
+  auto parsed = ParseNativeSpec(doc);
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_TRUE(parsed->spec.metrics_file);
+  EXPECT_EQ(parsed->spec.metrics_file->format, MetricsFileFormat::kJson);
+  auto again = ParseNativeSpec(ExperimentSpecToJson(parsed->spec));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->spec.metrics_file->path, parsed->spec.metrics_file->path);
+  EXPECT_EQ(again->spec.metrics_file->format, MetricsFileFormat::kJson);
+}
+
 TEST(NativeSpecTest, RoundTrips) {
   auto parsed = ParseNativeSpec(NativeExperiment());
   ASSERT_TRUE(parsed.ok());
@@ -101,25 +116,38 @@ TEST_P(NativeSpecErrorTest, NamesTheField) {
 
 INSTANTIATE_TEST_SUITE_P(
     Errors, NativeSpecErrorTest,
-    testing::Values(ErrorCase{"/colour", "blue", "colour"},
-                    ErrorCase{"/name", json::value_t::discarded, "name"},
-                    ErrorCase{"/objective/direction", "up", "objective.direction"},
-                    ErrorCase{"/objective/metric", 5, "objective.metric"},
-                    ErrorCase{"/parameters/1/type", "complex", "parameters[1].type"},
-                    ErrorCase{"/parameters/0/bogus", 1, "parameters[0].bogus"},
-                    ErrorCase{"/algorithm/name", "annealing", "algorithm.name"},
-                    ErrorCase{"/earlyStopping/n_startup_trials", "two",
-                              "earlyStopping.n_startup_trials"},
-                    ErrorCase{"/maxTrialCount", 0, "maxTrialCount"},
-                    ErrorCase{"/parallelTrialCount", 7, "parallelTrialCount"},
-                    ErrorCase{"/trial/command", json::array(), "trial.command"},
-                    ErrorCase{"/trial/resources/gpus", -1, "trial.resources.gpus"},
-                    ErrorCase{"/trial/priority", "urgent", "trial.priority"},
-                    ErrorCase{"/trial/env/ACT", "${trialParameters.nope}", "trial.env.ACT"},
-                    ErrorCase{"/trial/shell", "bash", "trial.shell"},
-                    ErrorCase{"/metricsFilters", json::array({"no groups"}), "metricsFilters[0]"},
-                    ErrorCase{"/trialParameters", json::object({{"lr", "learning_rate"}}),
-                              "trialParameters.lr"}));
+    testing::Values(
+        ErrorCase{"/colour", "blue", "colour"},
+        ErrorCase{"/name", json::value_t::discarded, "name"},
+        ErrorCase{"/objective/direction", "up", "objective.direction"},
+        ErrorCase{"/objective/metric", 5, "objective.metric"},
+        ErrorCase{"/parameters/1/type", "complex", "parameters[1].type"},
+        ErrorCase{"/parameters/0/bogus", 1, "parameters[0].bogus"},
+        ErrorCase{"/algorithm/name", "annealing", "algorithm.name"},
+        ErrorCase{"/earlyStopping/n_startup_trials", "two", "earlyStopping.n_startup_trials"},
+        ErrorCase{"/maxTrialCount", 0, "maxTrialCount"},
+        ErrorCase{"/parallelTrialCount", 7, "parallelTrialCount"},
+        ErrorCase{"/trial/command", json::array(), "trial.command"},
+        ErrorCase{"/metricsFile", json::parse(R"({"path": "/m/${trialSpec.Name}",
+                               "format": "xml"})"),
+                  "metricsFile.format"},
+        ErrorCase{"/metricsFile", json::parse(R"({"format": "json"})"), "metricsFile.path"},
+        // Two trials at once would write one file.
+        ErrorCase{"/metricsFile", json::parse(R"({"path": "/tmp/metrics.log"})"),
+                  "metricsFile.path"},
+        ErrorCase{"/metricsFile", json::parse(R"({"path": "m/${trialSpec.Name}"})"),
+                  "metricsFile.path"},
+        ErrorCase{"/metricsFile", json::parse(R"({"path": "/m/${trialSpec.Kind}"})"),
+                  "metricsFile.path"},
+        ErrorCase{"/metricsFile", json::parse(R"({"path": "/m/${trialParameters.nope}"})"),
+                  "metricsFile.path"},
+        ErrorCase{"/trial/resources/gpus", -1, "trial.resources.gpus"},
+        ErrorCase{"/trial/priority", "urgent", "trial.priority"},
+        ErrorCase{"/trial/env/ACT", "${trialParameters.nope}", "trial.env.ACT"},
+        ErrorCase{"/trial/shell", "bash", "trial.shell"},
+        ErrorCase{"/metricsFilters", json::array({"no groups"}), "metricsFilters[0]"},
+        ErrorCase{"/trialParameters", json::object({{"lr", "learning_rate"}}),
+                  "trialParameters.lr"}));
 
 }  // namespace
 }  // namespace corral::experiments
