@@ -5,13 +5,14 @@
         ...
         report(loss=val_loss, accuracy=acc, step=epoch)
 
-When CORRAL_URL and CORRAL_TOKEN are set (CORRAL_URL is set in every trial; the token only when
-the trial's environment provides one), each value is pushed to
-POST /api/v1/experiments/<CORRAL_EXPERIMENT>/trials/<CORRAL_TRIAL>/metrics. Values that could not
-be pushed are printed as `name=value` pairs on one stdout line (with `step=<n>` first when given),
-which the server reads from the trial's output: without a token, that is all a trial needs.
-When the experiment collects a metrics file (CORRAL_METRICS_FILE is set), those values are
-appended to that file instead, in its format (CORRAL_METRICS_FORMAT: `text` or `json`).
+Where the values go, first that applies:
+- CORRAL_METRICS_FILE is set (the experiment collects a metrics file): appended to it, in its
+  format (CORRAL_METRICS_FORMAT `text`: `name=value` pairs, `json`: one object per line);
+- CORRAL_URL and CORRAL_TOKEN are set (every trial gets both; the token may only report this
+  trial's metrics): pushed to POST /api/v1/experiments/<CORRAL_EXPERIMENT>/trials/<CORRAL_TRIAL>/
+  metrics;
+- else, and for values that could not be pushed: printed as `name=value` pairs on one stdout line
+  (with `step=<n>` first when given), which the server reads from the trial's output.
 """
 
 import json
@@ -46,6 +47,10 @@ def report(step=None, **metrics):
         if math.isnan(v) or math.isinf(v):
             raise ValueError(f"{name} must be a finite number, got {value!r}")
         values[name] = v
+    path = os.environ.get("CORRAL_METRICS_FILE")
+    if path:
+        _append(path, os.environ.get("CORRAL_METRICS_FORMAT", "text"), step, values)
+        return
     url = os.environ.get("CORRAL_URL")
     token = os.environ.get("CORRAL_TOKEN")
     experiment = os.environ.get("CORRAL_EXPERIMENT")
@@ -58,21 +63,23 @@ def report(step=None, **metrics):
                 del unsent[name]
             except (urllib.error.URLError, OSError) as e:
                 print(f"corral.report: could not push {name}: {e}", file=sys.stderr, flush=True)
-    if not unsent:
-        return
-    path = os.environ.get("CORRAL_METRICS_FILE")
-    if path and os.environ.get("CORRAL_METRICS_FORMAT") == "json":
+    if unsent:
+        print(_text_line(step, unsent), flush=True)
+
+
+def _text_line(step, values):
+    parts = [f"step={step}"] if step is not None else []
+    parts += [f"{k}={v!r}" for k, v in values.items()]
+    return " ".join(parts)
+
+
+def _append(path, fmt, step, values):
+    if fmt == "json":
         record = {"step": step} if step is not None else {}
-        record.update(unsent)
+        record.update(values)
         line = json.dumps(record)
     else:
-        parts = [f"step={step}"] if step is not None else []
-        parts += [f"{k}={v!r}" for k, v in unsent.items()]
-        line = " ".join(parts)
-    if path:
-        os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
-        with open(path, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
-    else:
-        # Values the server did not take directly travel through stdout.
-        print(line, flush=True)
+        line = _text_line(step, values)
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(line + "\n")

@@ -81,7 +81,10 @@ Result<jobs::Caller> ApiService::Authenticate(const HttpRequest& request) {
   if (auth.size() <= prefix.size() || auth.compare(0, prefix.size(), prefix) != 0)
     return Status(StatusCode::kUnauthenticated,
                   "missing bearer token (Authorization: Bearer <token>)");
-  std::string hash = HashToken(auth.substr(prefix.size()));
+  const std::string token = auth.substr(prefix.size());
+  if (std::string_view(token).substr(0, kTrialTokenPrefix.size()) == kTrialTokenPrefix)
+    return AuthenticateTrial(request, token);
+  std::string hash = HashToken(token);
   uint64_t generation = 0;
   {
     std::lock_guard lock(auth_mu_);
@@ -96,6 +99,21 @@ Result<jobs::Caller> ApiService::Authenticate(const HttpRequest& request) {
   std::lock_guard lock(auth_mu_);
   if (generation == auth_generation_) auth_cache_[hash] = caller;
   return caller;
+}
+
+Result<jobs::Caller> ApiService::AuthenticateTrial(const HttpRequest& request,
+                                                   std::string_view token) {
+  auto scope = VerifyTrialToken(trial_key_, token);
+  if (!scope) return Status(StatusCode::kUnauthenticated, "invalid token");
+  const std::string allowed = "/api/v1/experiments/" + std::to_string(scope->experiment) +
+                              "/trials/" + std::to_string(scope->trial) + "/metrics";
+  if (request.method != "POST" || request.path != allowed)
+    return Status(StatusCode::kPermissionDenied,
+                  "a trial token may only report its own trial's metrics (POST " + allowed + ")");
+  auto user = CallOnControl(control_, [&] { return store_.FindUserById(scope->owner); });
+  if (!user.ok()) return user.status();
+  if (!*user) return Status(StatusCode::kUnauthenticated, "invalid token");
+  return jobs::Caller{(*user)->id, (*user)->name, (*user)->role};
 }
 
 HttpResponse ApiService::Handle(const HttpRequest& request) {

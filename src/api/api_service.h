@@ -37,9 +37,13 @@ class ApiService {
   // Routes /api/v1/<collection>/... to `router` (not owned). Call before serving.
   void Mount(const std::string& collection, SubRouter* router) { mounts_[collection] = router; }
   const ApiLimits& limits() const { return limits_; }
+  // Accept trial tokens made with this key (api/tokens.h). Call before serving.
+  void SetTrialKey(std::string key) { trial_key_ = std::move(key); }
 
  private:
   Result<jobs::Caller> Authenticate(const HttpRequest& request);
+  // A trial token's caller (the experiment's owner), allowed on its one metrics route only.
+  Result<jobs::Caller> AuthenticateTrial(const HttpRequest& request, std::string_view token);
 
   HttpResponse SubmitJob(const jobs::Caller& caller, const HttpRequest& request);
   HttpResponse ListJobs(const jobs::Caller& caller, const HttpRequest& request);
@@ -61,6 +65,7 @@ class ApiService {
   store::Store& store_;
   EventHub& hub_;
   ApiLimits limits_;
+  std::string trial_key_;
 
   std::map<std::string, SubRouter*> mounts_;
   std::mutex auth_mu_;

@@ -568,7 +568,9 @@ Status ExperimentController::FillSlots(Active& a) {
     std::map<std::string, std::string> values;
     for (const auto& [placeholder, param] : a.spec().trial_parameters)
       values[placeholder] = params.contains(param) ? ParamText(params[param]) : "";
-    TrialJobContext ctx{a.row.id.value, st.number, a.spec().name, options_.server_url};
+    TrialJobContext ctx{a.row.id.value, st.number, a.spec().name, options_.server_url, ""};
+    if (options_.trial_token)
+      ctx.token = options_.trial_token(a.row.owner, a.row.id.value, st.number);
     auto job = jobs_.Submit(a.owner, BuildTrialJob(a.spec(), values, ctx));
     if (!job.ok()) {
       // The template itself cannot run here (too many GPUs, bad queue): every trial would fail.

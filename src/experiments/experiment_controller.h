@@ -61,6 +61,9 @@ struct ExperimentView {
 struct ExperimentControllerOptions {
   // Passed to trials as CORRAL_URL, so that they can push metrics (python/corral/report.py).
   std::string server_url;
+  // Makes the token a trial gets as CORRAL_TOKEN (owner, experiment, trial number): one that may
+  // only report that trial's metrics. Unset: trials get none.
+  std::function<std::string(UserId, int64_t, int64_t)> trial_token;
 };
 
 // Runs experiments: keeps parallelTrialCount trials in flight as jobs, reads their metrics, tells
@@ -76,6 +79,9 @@ class ExperimentController {
   // Takes back the experiments a previous server left running; call after JobController::Recover.
   Status Recover();
   void set_server_url(std::string url) { options_.server_url = std::move(url); }
+  void set_trial_token(std::function<std::string(UserId, int64_t, int64_t)> make) {
+    options_.trial_token = std::move(make);
+  }
 
   Result<ExperimentView> Create(const jobs::Caller& caller, ParsedSpec parsed);
   Result<ExperimentView> Get(const jobs::Caller& caller, ExperimentId id);

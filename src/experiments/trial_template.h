@@ -33,6 +33,7 @@ struct TrialJobContext {
   int64_t trial_number = 0;
   std::string experiment_name;
   std::string server_url;  // empty: not passed to the trial
+  std::string token;       // CORRAL_TOKEN for the trial (a trial token); empty: none
 };
 
 // The job that evaluates one trial. `values` maps placeholder names to the trial's values. With a

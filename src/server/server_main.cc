@@ -72,6 +72,17 @@ Status WriteSecretFile(const std::string& path, const std::string& content) {
   return Status::Ok();
 }
 
+// The key that trial tokens are made with (api/tokens.h): made on the first start, kept in the
+// data directory so that trials' tokens survive restarts. Deleting the file invalidates them all.
+Result<std::string> LoadOrCreateTrialKey(const std::string& path) {
+  std::ifstream in(path);
+  std::string key;
+  if (in && std::getline(in, key) && key.size() == 64) return key;
+  key = api::NewTrialKey();
+  CORRAL_RETURN_IF_ERROR(WriteSecretFile(path, key + "\n"));
+  return key;
+}
+
 // The first start creates the admin account; its token is shown once and only its hash is kept.
 Result<std::optional<std::string>> BootstrapAdmin(store::Store& store) {
   CORRAL_ASSIGN_OR_RETURN(auto users, store.ListUsers());
@@ -235,6 +246,12 @@ int RunServer(int argc, char** argv) {
     fflush(stdout);
   }
 
+  auto trial_key = LoadOrCreateTrialKey(data_dir + "/trial-key");
+  if (!trial_key.ok()) {
+    fprintf(stderr, "corral server: %s\n", trial_key.status().ToString().c_str());
+    return 1;
+  }
+
   SystemClock clock;
   exec::LocalExecutorOptions eopts;
   eopts.root_dir = data_dir;
@@ -278,6 +295,9 @@ int RunServer(int argc, char** argv) {
     control.Post([&experiments] { experiments.Tick(); });
   };
   experiments.set_wake(post_experiment_tick);
+  experiments.set_trial_token([key = *trial_key](UserId owner, int64_t experiment, int64_t trial) {
+    return api::TrialToken(key, {owner, experiment, trial});
+  });
   controller.AddEventListener(
       [&experiments](const store::StoredEvent& e) { experiments.OnJobEvent(e); });
   executor->SetEventSink([&control, &controller](exec::ExecEvent ev) {
@@ -299,6 +319,7 @@ int RunServer(int argc, char** argv) {
   experiments::Ticker experiment_ticker(Duration(250), post_experiment_tick);
 
   api::ApiService service(control, controller, **store, hub);
+  service.SetTrialKey(*trial_key);
   api::ExperimentsRoutes experiment_routes(control, experiments, service.limits().max_body_bytes);
   service.Mount("experiments", &experiment_routes);
   HttpServerOptions hopts;

@@ -506,3 +506,40 @@ def test_katib_file_collector(server, admin, tmp_path):
     assert len(trials) == 6
     for t in trials:
         assert t["objective"] == pytest.approx(quadratic(t["params"]["x"], t["params"]["y"]))
+
+
+def test_trials_push_with_their_own_scoped_token(server, admin, users):
+    from conftest import ROOT
+    alice = users["alice"]
+    spec = native_spec(name="push", max_trials=3, parallel=1)
+    spec["collectStdout"] = False  # only pushed values count
+    spec["trial"] = {"command": [PY, "-c", REPORTING_TRIAL, "${trialParameters.x}",
+                                 "${trialParameters.y}", str(ROOT / "python")]}
+    exp = alice.post("/api/v1/experiments", spec)
+    exp = wait_experiment(alice, exp["id"])
+    assert exp["state"] == "succeeded", exp
+    trials = trials_of(alice, exp["id"])
+    for t in trials:
+        assert t["objective"] == pytest.approx(quadratic(t["params"]["x"], t["params"]["y"]))
+    series = alice.get(f"/api/v1/experiments/{exp['id']}/trials/0/metrics")["metrics"]["loss"]
+    assert [p["step"] for p in series] == [0, 1, 2, 3]
+
+    # The token a trial got can report that trial's metrics and do nothing else.
+    token = alice.job(trials[0]["job"])["spec"]["env"]["CORRAL_TOKEN"]
+    assert token.startswith("corral_trial_")
+    trial_client = server.client(token)
+    own = f"/api/v1/experiments/{exp['id']}/trials/0/metrics"
+    with pytest.raises(ApiError) as e:  # allowed, but the trial has ended
+        trial_client.post(own, {"name": "loss", "value": 1.0})
+    assert e.value.status == 409
+    for method, path in (("GET", "/api/v1/jobs"), ("GET", own),
+                         ("POST", f"/api/v1/experiments/{exp['id']}/trials/1/metrics"),
+                         ("POST", "/api/v1/tokens")):
+        with pytest.raises(ApiError) as e:
+            trial_client.request(method, path, body={"name": "loss", "value": 1.0}
+                                 if method == "POST" else None)
+        assert e.value.status == 403, (method, path)
+    forged = token[:-4] + ("0000" if not token.endswith("0000") else "1111")
+    with pytest.raises(ApiError) as e:
+        server.client(forged).post(own, {"name": "loss", "value": 1.0})
+    assert e.value.status == 401
