@@ -63,10 +63,11 @@ def merge(paths):
     for path in paths:
         with open(path) as f:
             r = json.load(f)
-        merged.setdefault("versions", r["versions"])
+        merged.setdefault("versions", dict(r["versions"], corral_binary="per run, below"))
         a = r["args"]
         merged["runs"].append(f"{path}: suites={','.join(a['suites'])} problems={','.join(a['problems'])} "
                               f"seeds={a['seeds']} svc_seeds={a['svc_seeds']} s4_seeds={a['s4_seeds']} "
+                              f"seed_start={a.get('seed_start', 0)} "
                               f"binary={r['versions']['corral_binary']} "
                               f"{'finished' if 'finished' in r else 'partial'} "
                               f"{(r.get('finished') or time.time()) - r['started']:.0f} s")
