@@ -377,7 +377,10 @@ HttpResponse ApiService::Events(const jobs::Caller& caller, const HttpRequest& r
     };
     // Catch up from the store first: the hub keeps only recent events.
     for (;;) {
-      auto batch = CallOnControl(control_, [&] { return store_.EventsAfter(seen, 500); });
+      auto batch = CallOnControl(control_, [&] {
+        return store_.EventsAfter(
+            seen, 500, caller.is_admin() ? std::nullopt : std::optional<UserId>(caller.id));
+      });
       if (!batch.ok() || batch->empty()) break;
       std::string out;
       for (auto& e : *batch) {

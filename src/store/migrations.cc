@@ -116,10 +116,16 @@ constexpr const char* kTrialSearchState = R"sql(
 ALTER TABLE trials ADD COLUMN search_state TEXT;
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations{{
+// A user's event stream reads only their jobs' events.
+constexpr const char* kEventsByOwner = R"sql(
+CREATE INDEX events_by_owner ON events(owner_id, seq);
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations{{
     {"users, tokens, jobs, labels, events, settings", kInitialSchema},
     {"experiments, trials, metrics", kExperiments},
     {"trials.search_state", kTrialSearchState},
+    {"events by owner", kEventsByOwner},
 }};
 
 }  // namespace

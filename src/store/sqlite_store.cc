@@ -356,12 +356,20 @@ class SqliteStore final : public Store {
     return static_cast<int64_t>(sqlite3_last_insert_rowid(conn_.get()));
   }
 
-  Result<std::vector<StoredEvent>> EventsAfter(int64_t seq, int limit) override {
+  Result<std::vector<StoredEvent>> EventsAfter(int64_t seq, int limit,
+                                               std::optional<UserId> owner) override {
     if (limit < 1) return InvalidArgument("limit", "must be >= 1");
     CORRAL_ASSIGN_OR_RETURN(
-        auto q, conn_.Prepare("SELECT seq, time, job_id, owner_id, type, message FROM events "
-                              "WHERE seq > ? ORDER BY seq LIMIT ?"));
-    q.Bind(1, seq).Bind(2, limit);
+        auto q,
+        conn_.Prepare(fmt::format("SELECT seq, time, job_id, owner_id, type, message FROM events "
+                                  "WHERE seq > ?{} ORDER BY seq LIMIT ?",
+                                  owner ? " AND owner_id = ?" : "")));
+    q.Bind(1, seq);
+    if (owner) {
+      q.Bind(2, owner->value).Bind(3, limit);
+    } else {
+      q.Bind(2, limit);
+    }
     std::vector<StoredEvent> events;
     while (true) {
       CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());

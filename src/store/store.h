@@ -83,7 +83,9 @@ class Store {
 
   // Append-only event log, for the event stream and for audits.
   virtual Result<int64_t> AppendEvent(const StoredEvent& event) = 0;
-  virtual Result<std::vector<StoredEvent>> EventsAfter(int64_t seq, int limit) = 0;
+  // Events after `seq` in order, at most `limit`; only `owner`'s jobs' events when given.
+  virtual Result<std::vector<StoredEvent>> EventsAfter(int64_t seq, int limit,
+                                                       std::optional<UserId> owner) = 0;
 
   // Experiments, their trials, and per-job metric series. InsertExperiment assigns
   // experiment.id; UpdateExperiment rewrites the mutable part (state, sampler_state, ended_at).

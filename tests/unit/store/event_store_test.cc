@@ -31,7 +31,7 @@ TEST_F(StoreTest, EventsGetIncreasingSeqAndPageInOrder) {
   std::vector<StoredEvent> all;
   int64_t after = 0;
   while (true) {
-    auto page = store().EventsAfter(after, 3);
+    auto page = store().EventsAfter(after, 3, std::nullopt);
     ASSERT_TRUE(page.ok());
     ASSERT_LE(page->size(), 3u);
     if (page->empty()) break;
@@ -50,14 +50,31 @@ TEST_F(StoreTest, EventsGetIncreasingSeqAndPageInOrder) {
     EXPECT_EQ(got.message, want.message);
   }
 
-  auto tail = store().EventsAfter(seqs[4], 100);
+  auto tail = store().EventsAfter(seqs[4], 100, std::nullopt);
   ASSERT_TRUE(tail.ok());
   ASSERT_EQ(tail->size(), 2u);
   EXPECT_EQ((*tail)[0].seq, seqs[5]);
 }
 
+TEST_F(StoreTest, EventsAfterFiltersByOwnerBeforePaging) {
+  for (int i = 0; i < 9; ++i) ASSERT_TRUE(store().AppendEvent(MakeEvent(i)).ok());
+  // Owner 2 has the odd events: a page of 2 holds two of them, not one of each.
+  auto page = store().EventsAfter(0, 2, UserId(2));
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->size(), 2u);
+  EXPECT_EQ((*page)[0].message, "event 1");
+  EXPECT_EQ((*page)[1].message, "event 3");
+  auto rest = store().EventsAfter((*page)[1].seq, 100, UserId(2));
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 2u);
+  EXPECT_EQ((*rest)[1].message, "event 7");
+  auto nobody = store().EventsAfter(0, 100, UserId(99));
+  ASSERT_TRUE(nobody.ok());
+  EXPECT_TRUE(nobody->empty());
+}
+
 TEST_F(StoreTest, EventsAfterRejectsNonPositiveLimit) {
-  auto page = store().EventsAfter(0, 0);
+  auto page = store().EventsAfter(0, 0, std::nullopt);
   ASSERT_FALSE(page.ok());
   EXPECT_EQ(page.status().code(), StatusCode::kInvalidArgument);
 }
