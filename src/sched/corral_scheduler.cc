@@ -290,30 +290,77 @@ void CorralScheduler::StartClaimed(TimePoint now, DecisionBatch& out) {
   }
 }
 
+void CorralScheduler::ComputeDrain(TimePoint now) {
+  drain_.assign(view_.node_count(), now);
+  for (const auto& [id, r] : running_) {
+    const TimePoint end =
+        now + Duration(static_cast<int64_t>(RemainingSeconds(r.req, r.started, now) * 1000));
+    ExtendDrain(r.placement, end);
+  }
+}
+
+void CorralScheduler::ExtendDrain(const Placement& placement, TimePoint end) {
+  for (const auto& a : placement)
+    if (a.node >= 0 && a.node < static_cast<int>(drain_.size()) && !a.gpus.empty())
+      drain_[a.node] = std::max(drain_[a.node], end);
+}
+
+uint32_t CorralScheduler::PassReservations::Binding(TimePoint end) const {
+  uint32_t mask = 0;
+  for (size_t i = 0; i < list.size(); ++i)
+    if (end >= list[i].start) mask |= 1u << i;
+  return mask;
+}
+
+int CorralScheduler::PassReservations::Cap(int node, uint32_t mask, int gpus) const {
+  for (size_t i = 0; mask != 0; ++i, mask >>= 1)
+    if (mask & 1u) gpus = std::min(gpus, list[i].spare[node]);
+  return gpus;
+}
+
+void CorralScheduler::PassReservations::Take(const Placement& placement, uint32_t mask) {
+  for (size_t i = 0; mask != 0; ++i, mask >>= 1)
+    if (mask & 1u)
+      for (const auto& a : placement) list[i].spare[a.node] -= static_cast<int>(a.gpus.size());
+}
+
 std::optional<Placement> CorralScheduler::TryPlace(const PendingJob& job,
-                                                   const Reservation* reservation) const {
+                                                   const PassReservations& reservations,
+                                                   uint32_t mask, TimePoint now, TimePoint end,
+                                                   bool guard_drain) const {
   const Resources& per = job.req.per_replica;
   if (per.gpus > 0 && view_.replica_room(per.gpus) < job.req.replicas) return std::nullopt;
   auto room = [&](int n) {
     int gpus = view_.usable_gpus(n);
     if (!view_.up(n)) return NodeRoom{0, 0};
-    int cap_gpus = reservation ? std::min(gpus, reservation->spare[n]) : gpus;
+    int cap_gpus = mask ? reservations.Cap(n, mask, gpus) : gpus;
     long r = RoomIn(cap_gpus, per.gpus);
     if (view_.node(n).cpus > 0) r = std::min<long>(r, RoomIn(view_.free_cpus(n), per.cpus));
     if (view_.node(n).memory_mb > 0 && per.memory_mb > 0)
       r = std::min<long>(r, std::max<int64_t>(0, view_.free_memory_mb(n)) / per.memory_mb);
     r = std::min<long>(r, job.req.replicas);
-    return NodeRoom{static_cast<int>(r), gpus};
+    if (guard_drain && guarded_[n] && end > drain_[n] + options_.drain_guard_extension)
+      return NodeRoom{0, gpus, 0.0};
+    // Only nodes that hold the whole gang are compared by drain: how much later the node would be
+    // entirely free with this job on it. Jobs placed where they end before what already runs
+    // there let nodes drain whole for large gangs.
+    if (r < job.req.replicas || !options_.align_drain) return NodeRoom{static_cast<int>(r), gpus};
+    return NodeRoom{static_cast<int>(r), gpus, std::max(0.0, Seconds(end - drain_[n]))};
   };
   return PlaceGang(view_, job.req.replicas, per.gpus, room);
 }
 
-std::optional<Reservation> CorralScheduler::Reserve(const PendingJob& job, TimePoint now) const {
+std::optional<Reservation> CorralScheduler::Reserve(const PendingJob& job, TimePoint now,
+                                                    const std::vector<int>& held) {
   std::vector<int> usable(view_.node_count());
   for (int n = 0; n < view_.node_count(); ++n) usable[n] = view_.usable_gpus(n);
-  std::vector<Release> releases;
-  releases.reserve(running_.size() * 2);
   const bool may_preempt_opportunistic = job.req.priority > PriorityClass::kOpportunistic;
+  std::vector<Release>& releases = releases_[may_preempt_opportunistic ? 1 : 0];
+  if (releases_ready_[may_preempt_opportunistic ? 1 : 0])
+    return EarliestStart(now, usable, releases, held, job.req.replicas, job.req.per_replica.gpus);
+  releases_ready_[may_preempt_opportunistic ? 1 : 0] = true;
+  releases.clear();
+  releases.reserve(running_.size() * 2);
   for (const auto& [id, r] : running_) {
     if (r.preempting) continue;  // its GPUs are claimed for someone else
     TimePoint end;
@@ -330,12 +377,13 @@ std::optional<Reservation> CorralScheduler::Reserve(const PendingJob& job, TimeP
       if (count > 0) releases.push_back({end, a.node, count});
     }
   }
-  return EarliestStart(now, std::move(usable), std::move(releases), job.req.replicas,
-                       job.req.per_replica.gpus);
+  std::sort(releases.begin(), releases.end(),
+            [](const Release& a, const Release& b) { return a.at < b.at; });
+  return EarliestStart(now, usable, releases, held, job.req.replicas, job.req.per_replica.gpus);
 }
 
 bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& out,
-                                 Reservation* reservation) {
+                                 PassReservations& reservations, uint32_t mask) {
   const JobRequest& req = job.req;
   const int per = req.per_replica.gpus;
   if (per <= 0) return false;
@@ -386,7 +434,7 @@ bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& 
 
   std::vector<int> count(view_.node_count());
   auto capped = [&](int n) {
-    return reservation ? std::min(count[n], std::max(0, reservation->spare[n])) : count[n];
+    return mask ? std::max(0, reservations.Cap(n, mask, count[n])) : count[n];
   };
   int room = 0;
   for (int n = 0; n < view_.node_count(); ++n) {
@@ -464,8 +512,7 @@ bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& 
     }
     out.preemptions.push_back(std::move(d));
   }
-  if (reservation)
-    for (const auto& a : *placement) reservation->spare[a.node] -= static_cast<int>(a.gpus.size());
+  reservations.Take(*placement, mask);
   job.claim = std::move(*placement);
   job.claim_since = now;
   view_.Claim(req.id, job.claim);
@@ -479,7 +526,7 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
   last_pass_ = now;
   if (!claim_holders_.empty()) StartClaimed(now, out);
   if (pending_.empty()) return out;
-
+  ComputeDrain(now);
   // Fair-share factors for this pass: a queue's share of recent GPU-time against its share of the
   // weights of active queues; likewise a user's within the queue among its active users.
   std::vector<double> queue_factor(queues_.size(), 1.0);
@@ -520,10 +567,16 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
 
   order_.clear();
   order_.reserve(pending_.size());
+  // Whole nodes the waiting large gangs fill, for the drain guard.
+  int large_nodes_needed = 0;
+  const int node_gpus = std::max(1, view_.max_node_gpus());
   for (auto& [id, p] : pending_) {
     if (!p.claim.empty()) continue;
     const JobRequest& r = p.req;
     const int gpus = r.total_gpus();
+    if (gpus >= options_.large_job_gpus && r.priority != PriorityClass::kOpportunistic)
+      large_nodes_needed += (gpus + node_gpus - 1) / node_gpus;
+    const double remaining_s = RemainingSeconds(r, now, now);
     const Duration age = options_.large_job_gpus > 0 && gpus >= options_.large_job_gpus
                              ? options_.large_job_starvation_age
                              : options_.starvation_age;
@@ -538,10 +591,9 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
     if (starving) {
       key = static_cast<double>(ToMillis(p.waiting_since));
     } else {
-      key = std::max(gpus, 1) * RemainingSeconds(r, now, now) * queue_factor[p.queue] *
-            user_factor[p.user];
+      key = std::max(gpus, 1) * remaining_s * queue_factor[p.queue] * user_factor[p.user];
     }
-    order_.push_back({band, key, id.value, &p});
+    order_.push_back({band, key, id.value, remaining_s, &p});
   }
   std::sort(order_.begin(), order_.end(), [](const OrderEntry& a, const OrderEntry& b) {
     if (a.band != b.band) return a.band < b.band;
@@ -549,19 +601,50 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
     return a.id < b.id;
   });
 
+  // While large gangs wait, the nodes about to drain first are kept for them (see TryPlace).
+  guarded_.assign(view_.node_count(), false);
+  const bool large_waiting = options_.drain_guard_extension > Duration(0) && large_nodes_needed > 0;
+  if (large_waiting) {
+    std::vector<int> soonest;
+    for (int n = 0; n < view_.node_count(); ++n)
+      if (view_.up(n) && drain_[n] < now + options_.drain_guard_horizon) soonest.push_back(n);
+    const size_t keep = std::min(
+        soonest.size(), static_cast<size_t>(std::ceil(large_nodes_needed *
+                                                      std::max(0.0, options_.drain_guard_nodes))));
+    std::partial_sort(soonest.begin(), soonest.begin() + keep, soonest.end(), [&](int a, int b) {
+      return drain_[a] != drain_[b] ? drain_[a] < drain_[b] : a < b;
+    });
+    for (size_t i = 0; i < keep; ++i) guarded_[soonest[i]] = true;
+  }
+
   // Shapes that did not fit this pass; free room only shrinks within a pass, so they stay
   // unplaceable and the check is skipped for later jobs of the same shape.
-  std::vector<Shape> failed_free, failed_spare;
+  std::vector<Shape> failed_free;
+  // A shape that failed under some reservations fails under any superset of them.
+  struct SpareFailure {
+    Shape shape;
+    uint32_t mask;
+  };
+  std::vector<SpareFailure> failed_spare;
+  // A shape held off draining nodes when ending at `end` is held off for any later end too (more
+  // nodes are guarded and more reservations bind).
+  struct HeldBack {
+    Shape shape;
+    uint32_t mask;
+    TimePoint end;
+  };
+  std::vector<HeldBack> held_back;
   struct PreemptKey {
     Shape shape;
     int priority;
     int queue;
-    bool constrained;
+    uint32_t mask;
     bool operator==(const PreemptKey&) const = default;
   };
   std::vector<PreemptKey> failed_preempt;
-  std::optional<Reservation> reservation;
-  JobId reserved_for;
+  PassReservations reservations;
+  releases_ready_[0] = releases_ready_[1] = false;
+  const size_t max_reservations = static_cast<size_t>(std::clamp(options_.max_reservations, 1, 32));
   int preemption_attempts = 0;
 
   for (const OrderEntry& e : order_) {
@@ -574,25 +657,46 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
       continue;
     }
     const Shape shape{r.replicas, r.per_replica.gpus, r.per_replica.cpus, r.per_replica.memory_mb};
-    // Opportunistic work ignores the reservation: the reserved job preempts it when due.
-    const bool constrained =
-        reservation && r.priority != PriorityClass::kOpportunistic &&
-        now + Duration(static_cast<int64_t>(RemainingSeconds(r, now, now) * 1000)) >=
-            reservation->start;
-    const bool known_failure =
-        std::find(failed_free.begin(), failed_free.end(), shape) != failed_free.end() ||
-        (constrained &&
-         std::find(failed_spare.begin(), failed_spare.end(), shape) != failed_spare.end());
+    const bool starving = e.band % 4 < 2;  // see the band above
+    const TimePoint end = now + Duration(static_cast<int64_t>(e.remaining_s * 1000));
+    // Opportunistic work ignores reservations: the reserved job preempts it when due.
+    const uint32_t mask =
+        r.priority == PriorityClass::kOpportunistic ? 0u : reservations.Binding(end);
+    bool known_failure =
+        std::find(failed_free.begin(), failed_free.end(), shape) != failed_free.end();
+    for (size_t i = 0; !known_failure && mask && i < failed_spare.size(); ++i)
+      known_failure =
+          failed_spare[i].shape == shape && (mask & failed_spare[i].mask) == failed_spare[i].mask;
+    // Starving jobs, large gangs themselves and opportunistic work are not held back.
+    const bool guard_drain = large_waiting && !starving && gpus < options_.large_job_gpus &&
+                             r.priority != PriorityClass::kOpportunistic;
+    bool kept_back = false;
+    for (size_t i = 0; guard_drain && !known_failure && i < held_back.size(); ++i)
+      kept_back = held_back[i].shape == shape && end >= held_back[i].end &&
+                  (mask & held_back[i].mask) == held_back[i].mask;
+    if (kept_back) {
+      p.wait = {WaitCause::kKeptForLargeJob, 0, {}, {}};
+      continue;
+    }
     if (!known_failure && gpus <= view_.total_usable()) {
-      auto placement = TryPlace(p, constrained ? &*reservation : nullptr);
+      auto placement = TryPlace(p, reservations, mask, now, end, guard_drain);
       if (placement) {
-        if (constrained)
-          for (const auto& a : *placement)
-            reservation->spare[a.node] -= static_cast<int>(a.gpus.size());
+        reservations.Take(*placement, mask);
+        ExtendDrain(*placement, end);
         Start(p, std::move(*placement), now, out);
         continue;
       }
-      (constrained ? failed_spare : failed_free).push_back(shape);
+      // Held back by the guard alone: it waits for a better slot, without a reservation (which
+      // would claim the very GPUs the guard keeps for the large gang).
+      if (guard_drain && TryPlace(p, reservations, mask, now, end, false)) {
+        held_back.push_back({shape, mask, end});
+        p.wait = {WaitCause::kKeptForLargeJob, 0, {}, {}};
+        continue;
+      }
+      if (mask)
+        failed_spare.push_back({shape, mask});
+      else
+        failed_free.push_back(shape);
     } else if (!known_failure) {
       failed_free.push_back(shape);
     }
@@ -600,23 +704,30 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
         preemption_attempts < options_.max_preemption_attempts_per_pass) {
       // Victims are freed only by starts, so a shape that found none stays without for jobs of
       // the same class and queue in this pass.
-      const PreemptKey key{shape, static_cast<int>(r.priority), p.queue, constrained};
+      const PreemptKey key{shape, static_cast<int>(r.priority), p.queue, mask};
       if (std::find(failed_preempt.begin(), failed_preempt.end(), key) == failed_preempt.end()) {
         ++preemption_attempts;
-        if (TryPreempt(p, now, out, constrained ? &*reservation : nullptr)) continue;
+        if (TryPreempt(p, now, out, reservations, mask)) continue;
         if (options_.shorter_job_ratio <= 0) failed_preempt.push_back(key);
       }
     }
-    if (!reservation && r.priority != PriorityClass::kOpportunistic && r.per_replica.gpus > 0) {
-      reservation = Reserve(p, now);
+    // The first job that cannot start holds a reservation; after it, large starving gangs too.
+    if (reservations.list.size() < max_reservations &&
+        (reservations.list.empty() || (starving && gpus >= options_.large_job_gpus)) &&
+        r.priority != PriorityClass::kOpportunistic && r.per_replica.gpus > 0) {
+      if (reservations.held.empty()) reservations.held.assign(view_.node_count(), 0);
+      auto reservation = Reserve(p, now, reservations.held);
       if (reservation) {
-        reserved_for = r.id;
+        for (const auto& share : reservation->shares)
+          reservations.held[share.node] += share.replicas * r.per_replica.gpus;
         p.wait = {WaitCause::kReserved, 0, reservation->start, {}};
+        reservations.list.push_back(std::move(*reservation));
+        reservations.holders.push_back(r.id);
         continue;
       }
     }
-    if (reservation)
-      p.wait = {WaitCause::kNoRoom, 0, reservation->start, reserved_for};
+    if (!reservations.list.empty())
+      p.wait = {WaitCause::kNoRoom, 0, reservations.list[0].start, reservations.holders[0]};
     else
       p.wait = {WaitCause::kNoRoomUnreserved, 0, {}, {}};
   }

@@ -76,6 +76,7 @@ class CorralScheduler final : public Scheduler {
     int band;
     double key;
     int64_t id;
+    double remaining_s;
     PendingJob* job;
   };
   struct Shape {
@@ -83,7 +84,17 @@ class CorralScheduler final : public Scheduler {
     int64_t memory_mb;
     bool operator==(const Shape&) const = default;
   };
-  struct PassState;
+  // The reservations made in one pass, in the order they were made. A job that would still run
+  // at a reservation's start is bound by it (bit i of its mask): on each node it may take only
+  // what that reservation leaves spare.
+  struct PassReservations {
+    std::vector<Reservation> list;
+    std::vector<JobId> holders;
+    std::vector<int> held;  // per node: GPUs promised to the reservations so far
+    uint32_t Binding(TimePoint end) const;
+    int Cap(int node, uint32_t mask, int gpus) const;
+    void Take(const Placement& placement, uint32_t mask);
+  };
 
   int QueueIndex(const std::string& name);
   int UserIndex(int queue, const std::string& user);
@@ -92,11 +103,20 @@ class CorralScheduler final : public Scheduler {
   bool Preemptible(const RunningJob& r) const;
   void Start(PendingJob& job, Placement placement, TimePoint now, DecisionBatch& out);
   void StartClaimed(TimePoint now, DecisionBatch& out);
-  std::optional<Placement> TryPlace(const PendingJob& job, const Reservation* reservation) const;
-  // `reservation` (when the job would run past it) caps what it may take per node, as for
-  // placement on free GPUs.
-  bool TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& out, Reservation* reservation);
-  std::optional<Reservation> Reserve(const PendingJob& job, TimePoint now) const;
+  // `end`: when the job would end if started now. `guard_drain`: keep off nodes about to drain
+  // that it would keep busy much longer (SchedulerOptions::drain_guard_*).
+  std::optional<Placement> TryPlace(const PendingJob& job, const PassReservations& reservations,
+                                    uint32_t mask, TimePoint now, TimePoint end,
+                                    bool guard_drain) const;
+  // When each node is expected to be entirely free (the latest estimated end of what runs there).
+  void ComputeDrain(TimePoint now);
+  void ExtendDrain(const Placement& placement, TimePoint end);
+  // The reservations in `mask` cap what it may take per node, as for placement on free GPUs.
+  bool TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& out,
+                  PassReservations& reservations, uint32_t mask);
+  // Plans `job` on capacity not held by earlier reservations of this pass.
+  std::optional<Reservation> Reserve(const PendingJob& job, TimePoint now,
+                                     const std::vector<int>& held);
   void Account(int queue, int user, int gpus, TimePoint now);
   void DropClaim(PendingJob& job);
 
@@ -113,6 +133,12 @@ class CorralScheduler final : public Scheduler {
   std::vector<JobId> claim_holders_;
   TimePoint last_pass_{};
   std::vector<OrderEntry> order_;  // reused between passes
+  std::vector<TimePoint> drain_;   // per node, this pass
+  std::vector<bool> guarded_;      // per node, this pass: kept for waiting large gangs
+  // Estimated releases of running GPUs, sorted by time, built on the first reservation of a pass;
+  // [1] counts opportunistic work as released now (for jobs that may preempt it).
+  std::vector<Release> releases_[2];
+  bool releases_ready_[2] = {false, false};
 };
 
 }  // namespace corral::sched

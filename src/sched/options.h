@@ -21,6 +21,22 @@ struct SchedulerOptions {
   // Jobs at least this many GPUs become starving earlier (their size keeps them back longest).
   int large_job_gpus = 8;
   Duration large_job_starvation_age = std::chrono::hours(4);
+  // Reservations per pass: the first job that cannot start gets one; with more, so do starving
+  // jobs of >= large_job_gpus after it, each planned on capacity the earlier ones do not hold, so
+  // their nodes drain side by side rather than one after the other (at most 32). More bound the
+  // wait of large gangs tighter but cost average JCT in the trace replay (docs/scheduler.md).
+  int max_reservations = 1;
+
+  // Placement prefers the node whose drain (the time it is entirely free) the job delays least,
+  // then best fit, so jobs ending together share nodes and nodes empty whole for large gangs.
+  bool align_drain = true;
+  // While jobs of >= large_job_gpus wait, the nodes expected to be entirely free soonest (within
+  // `drain_guard_horizon`; `drain_guard_nodes` times as many as those jobs fill) are guarded: a
+  // smaller non-starving job that would keep one busy more than `drain_guard_extension` past its
+  // drain is kept off it and waits for another slot. Extension 0 turns the guard off.
+  Duration drain_guard_horizon = std::chrono::hours(4);
+  Duration drain_guard_extension = std::chrono::hours(3);
+  double drain_guard_nodes = 1.5;
   // Remaining-time estimate for jobs without a time limit.
   Duration default_time_limit = std::chrono::hours(24);
 

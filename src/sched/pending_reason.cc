@@ -49,6 +49,10 @@ std::string DescribeWait(const JobRequest& job, const WaitState& wait, TimePoint
       return "starting on " + DescribeShape(job) + " once " + std::to_string(wait.count) +
              (wait.count == 1 ? " preempted job stops" : " preempted jobs stop") + " (by " +
              FormatClockTime(wait.at, now) + ")";
+    case WaitCause::kKeptForLargeJob:
+      return "waiting for " + DescribeShape(job) +
+             "; the free GPUs are on nodes about to be free for a job of 8 or more GPUs, which "
+             "it would hold up";
   }
   return {};
 }

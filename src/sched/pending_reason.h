@@ -17,6 +17,7 @@ enum class WaitCause {
   kNoRoom,            // not enough free GPUs of the right shape; another job holds the reservation
   kNoRoomUnreserved,  // not enough free GPUs of the right shape
   kDrainingVictims,   // preemptions issued; it starts when `count` jobs have stopped
+  kKeptForLargeJob,   // the free GPUs that fit it are on nodes about to be free for a large gang
 };
 
 struct WaitState {

@@ -13,6 +13,9 @@ namespace corral::sched {
 struct NodeRoom {
   int replicas = 0;
   int free_gpus = 0;
+  // How much later the node would be entirely free if the job were placed on it (seconds; 0 when
+  // the job ends before what already runs there). Lower is preferred before best fit.
+  double delays_drain_s = 0;
 };
 
 struct NodeShare {
@@ -23,22 +26,27 @@ struct NodeShare {
 // Chooses the nodes for a gang of `replicas` replicas of `gpus_per_replica` GPUs each, all or
 // nothing. One node when the whole gang fits on one; else the fewest nodes (largest rooms
 // first). Among equally few nodes the choice that leaves the least free capacity stranded wins
-// (best fit), which keeps whole nodes free for the next big job. `room(n)` describes node n.
+// (best fit), which keeps whole nodes free for the next big job; on one node, the smallest
+// `delays_drain_s` comes before the fit. `room(n)` describes node n.
 template <class RoomFn>
 std::optional<std::vector<NodeShare>> ChooseNodes(int node_count, int replicas,
                                                   int gpus_per_replica, RoomFn&& room) {
   if (replicas <= 0) return std::vector<NodeShare>{};
-  // One node: the best fit, i.e. the node left with the fewest free GPUs; lowest index on ties.
+  // One node: the one whose drain it delays least, then the best fit (the node left with the
+  // fewest free GPUs); lowest index on ties.
   int best = -1;
   int best_left = 0;
+  double best_delay = 0;
   for (int n = 0; n < node_count; ++n) {
     NodeRoom r = room(n);
     if (r.replicas < replicas) continue;
     int left = r.free_gpus - replicas * gpus_per_replica;
-    if (best < 0 || left < best_left) {
+    if (best < 0 || r.delays_drain_s < best_delay ||
+        (r.delays_drain_s == best_delay && left < best_left)) {
       best = n;
       best_left = left;
-      if (left == 0) break;
+      best_delay = r.delays_drain_s;
+      if (left == 0 && best_delay <= 0) break;
     }
   }
   if (best >= 0) return std::vector<NodeShare>{{best, replicas}};

@@ -31,4 +31,14 @@ std::optional<Reservation> EarliestStart(TimePoint now, std::vector<int> usable_
                                          std::vector<Release> releases, int replicas,
                                          int gpus_per_replica);
 
+// The same with `releases` already sorted by time, and `held[n]` GPUs of node n promised to
+// earlier reservations: the first GPUs to become usable there go to those, so this one is planned
+// on other capacity (several blocked jobs drain nodes side by side rather than one after the
+// other). `spare` counts every GPU usable at the start, held ones included: a job that ends before
+// the earlier reservations start may still use them. `held` may be empty.
+std::optional<Reservation> EarliestStart(TimePoint now, const std::vector<int>& usable_now,
+                                         const std::vector<Release>& sorted_releases,
+                                         const std::vector<int>& held, int replicas,
+                                         int gpus_per_replica);
+
 }  // namespace corral::sched
