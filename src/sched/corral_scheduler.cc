@@ -689,7 +689,14 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
       // Held back by the guard alone: it waits for a better slot, without a reservation (which
       // would claim the very GPUs the guard keeps for the large gang).
       if (guard_drain && TryPlace(p, reservations, mask, now, end, false)) {
-        held_back.push_back({shape, mask, end});
+        // One entry per shape and mask, with the earliest end held back.
+        auto it = std::find_if(held_back.begin(), held_back.end(), [&](const HeldBack& h) {
+          return h.shape == shape && h.mask == mask;
+        });
+        if (it == held_back.end())
+          held_back.push_back({shape, mask, end});
+        else
+          it->end = std::min(it->end, end);
         p.wait = {WaitCause::kKeptForLargeJob, 0, {}, {}};
         continue;
       }

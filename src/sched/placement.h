@@ -34,10 +34,14 @@ std::optional<std::vector<NodeShare>> ChooseNodes(int node_count, int replicas,
   if (replicas <= 0) return std::vector<NodeShare>{};
   // One node: the one whose drain it delays least, then the best fit (the node left with the
   // fewest free GPUs); lowest index on ties.
+  // Once a perfect fit is found, only this many more nodes are looked at for one whose drain the
+  // job delays less: bounds the scan on large clusters (the whole cluster below that size).
+  constexpr int kDrainLookahead = 64;
   int best = -1;
   int best_left = 0;
   double best_delay = 0;
-  for (int n = 0; n < node_count; ++n) {
+  int stop_at = node_count;
+  for (int n = 0; n < std::min(node_count, stop_at); ++n) {
     NodeRoom r = room(n);
     if (r.replicas < replicas) continue;
     int left = r.free_gpus - replicas * gpus_per_replica;
@@ -47,6 +51,7 @@ std::optional<std::vector<NodeShare>> ChooseNodes(int node_count, int replicas,
       best_left = left;
       best_delay = r.delays_drain_s;
       if (left == 0 && best_delay <= 0) break;
+      if (left == 0 && stop_at == node_count) stop_at = n + 1 + kDrainLookahead;
     }
   }
   if (best >= 0) return std::vector<NodeShare>{{best, replicas}};
