@@ -120,12 +120,12 @@ Result<Job> JobController::Submit(const Caller& caller, JobSpec spec) {
   job.state = JobState::kPending;
   job.submitted_at = clock_.Now();
   // Refuse what can never fit before anything is written: a rejected request changes nothing.
-  CORRAL_RETURN_IF_ERROR(CheckFeasible(job.spec));
+  CORRAL_RETURN_IF_ERROR(CheckFeasible(job));
   CORRAL_RETURN_IF_ERROR(store_.InsertJob(job));
   Status s = scheduler_->OnSubmit(RequestFor(job));
   if (!s.ok()) {
-    // The scheduler knows more reasons than CheckFeasible (queue limits): the row stays as a
-    // record of the refusal.
+    // CheckFeasible ran against the same state, so this is not expected; if it happens the row
+    // stays as a record of the refusal.
     job.state = JobState::kFailed;
     job.reason = "infeasible: " + s.message();
     job.ended_at = job.submitted_at;
@@ -174,48 +174,16 @@ std::vector<QueueView> JobController::Queues() const {
   return out;
 }
 
-Status JobController::CheckFeasible(const JobSpec& spec) const {
-  if (spec.queue != "default" &&
+// Refuses before anything is stored: a queue the admin never configured (the scheduler itself
+// would accept any name), and whatever the scheduler says could never be placed.
+Status JobController::CheckFeasible(const Job& job) const {
+  const std::string& queue = job.spec.queue;
+  if (queue != "default" &&
       std::none_of(queues_.begin(), queues_.end(),
-                   [&](const sched::QueueConfig& q) { return q.name == spec.queue; })) {
-    return InvalidArgument("queue", "no queue named '" + spec.queue + "' (see GET /api/v1/queues)");
+                   [&](const sched::QueueConfig& q) { return q.name == queue; })) {
+    return InvalidArgument("queue", "no queue named '" + queue + "' (see GET /api/v1/queues)");
   }
-  for (auto& q : queues_) {
-    if (q.name == spec.queue && q.max_gpus >= 0 &&
-        static_cast<int64_t>(spec.resources.gpus) * spec.replicas > q.max_gpus) {
-      return {StatusCode::kInfeasible,
-              "queue " + q.name + " may use at most " + std::to_string(q.max_gpus) +
-                  " GPUs but the job asks for " +
-                  std::to_string(static_cast<int64_t>(spec.resources.gpus) * spec.replicas),
-              "resources.gpus"};
-    }
-  }
-  int max_node_gpus = 0, total_gpus = 0, max_node_cpus = 0;
-  for (auto& n : nodes_) {
-    max_node_gpus = std::max<int>(max_node_gpus, static_cast<int>(n.gpus.size()));
-    total_gpus += static_cast<int>(n.gpus.size());
-    max_node_cpus = std::max(max_node_cpus, n.cpus);
-  }
-  const auto& r = spec.resources;
-  if (r.gpus > max_node_gpus) {
-    return {StatusCode::kInfeasible,
-            "each replica asks for " + std::to_string(r.gpus) + " GPUs but the largest node has " +
-                std::to_string(max_node_gpus),
-            "resources.gpus"};
-  }
-  if (static_cast<int64_t>(r.gpus) * spec.replicas > total_gpus) {
-    return {StatusCode::kInfeasible,
-            "the job asks for " + std::to_string(static_cast<int64_t>(r.gpus) * spec.replicas) +
-                " GPUs in all but the cluster has " + std::to_string(total_gpus),
-            "replicas"};
-  }
-  if (max_node_cpus > 0 && r.cpus > max_node_cpus) {
-    return {StatusCode::kInfeasible,
-            "each replica asks for " + std::to_string(r.cpus) + " CPUs but the largest node has " +
-                std::to_string(max_node_cpus),
-            "resources.cpus"};
-  }
-  return Status::Ok();
+  return scheduler_->CheckFeasible(RequestFor(job));
 }
 
 Result<Job> JobController::Visible(const Caller& caller, JobId id) {

@@ -101,7 +101,7 @@ class JobController {
     bool timed_out = false;
   };
 
-  Status CheckFeasible(const JobSpec& spec) const;
+  Status CheckFeasible(const Job& job) const;
   Status Persist(const Job& job);
   void Emit(const Job& job, const std::string& type, const std::string& message);
   sched::JobRequest RequestFor(const Job& job) const;

@@ -125,6 +125,59 @@ void CorralScheduler::Account(int queue, int user, int gpus, TimePoint now) {
   fair_share_.Allocate(users_[user].client, gpus, now);
 }
 
+Status CorralScheduler::CheckFeasible(const JobRequest& job) const {
+  const int total = job.total_gpus();
+  auto qit = queue_index_.find(job.queue);
+  if (qit != queue_index_.end()) {
+    const QueueConfig& qc = queues_[qit->second].config;
+    if (qc.max_gpus >= 0 && total > qc.max_gpus)
+      return {StatusCode::kInfeasible,
+              "job asks for " + std::to_string(total) + " GPUs but queue " + qc.name +
+                  " allows at most " + std::to_string(qc.max_gpus),
+              "resources.gpus"};
+  }
+  // Whether the gang could ever fit, counting every node (down ones may come back).
+  const Resources& per = job.per_replica;
+  long room = 0;
+  int largest = 0, largest_cpus = 0;
+  int64_t largest_memory = 0;
+  for (const auto& n : nodes_) {
+    largest = std::max(largest, n.gpus);
+    largest_cpus = std::max(largest_cpus, n.cpus);
+    largest_memory = std::max(largest_memory, n.memory_mb);
+    long r = RoomIn(n.gpus, per.gpus);
+    if (n.cpus > 0) r = std::min<long>(r, RoomIn(n.cpus, per.cpus));
+    if (n.memory_mb > 0 && per.memory_mb > 0) r = std::min<long>(r, n.memory_mb / per.memory_mb);
+    room += std::min<long>(r, job.replicas);
+  }
+  if (room >= job.replicas) return Status::Ok();
+  if (per.gpus > largest)
+    return {StatusCode::kInfeasible,
+            "each replica asks for " + std::to_string(per.gpus) +
+                " GPUs but the largest node has " + std::to_string(largest),
+            "resources.gpus"};
+  if (largest_cpus > 0 && per.cpus > largest_cpus)
+    return {StatusCode::kInfeasible,
+            "each replica asks for " + std::to_string(per.cpus) +
+                " CPUs but the largest node has " + std::to_string(largest_cpus),
+            "resources.cpus"};
+  if (largest_memory > 0 && per.memory_mb > largest_memory)
+    return {StatusCode::kInfeasible,
+            "each replica asks for " + std::to_string(per.memory_mb) +
+                " MB of memory but the largest node has " + std::to_string(largest_memory),
+            "resources.memory_mb"};
+  if (total > view_.total_gpus())
+    return {StatusCode::kInfeasible,
+            "the job asks for " + std::to_string(total) + " GPUs in all but the cluster has " +
+                std::to_string(view_.total_gpus()),
+            "replicas"};
+  return {StatusCode::kInfeasible,
+          "no set of nodes can hold " + std::to_string(job.replicas) + " replicas of " +
+              std::to_string(per.gpus) + " GPUs, " + std::to_string(per.cpus) + " CPUs and " +
+              std::to_string(per.memory_mb) + " MB each",
+          "replicas"};
+}
+
 Status CorralScheduler::OnSubmit(const JobRequest& job) {
   if (!job.id.valid()) return InvalidArgument("id", "job id must be positive");
   if (job.replicas < 1) return InvalidArgument("replicas", "a job needs at least one replica");
@@ -133,40 +186,7 @@ Status CorralScheduler::OnSubmit(const JobRequest& job) {
   if (pending_.count(job.id) || running_.count(job.id))
     return {StatusCode::kAlreadyExists, "job " + std::to_string(job.id.value) + " is known"};
 
-  const int total = job.total_gpus();
-  auto qit = queue_index_.find(job.queue);
-  if (qit != queue_index_.end()) {
-    const QueueConfig& qc = queues_[qit->second].config;
-    if (qc.max_gpus >= 0 && total > qc.max_gpus)
-      return {StatusCode::kInfeasible, "job asks for " + std::to_string(total) +
-                                           " GPUs but queue " + qc.name + " allows at most " +
-                                           std::to_string(qc.max_gpus)};
-  }
-  // Whether the gang could ever fit, counting every node (down ones may come back).
-  const Resources& per = job.per_replica;
-  long room = 0;
-  int largest = 0;
-  for (const auto& n : nodes_) {
-    largest = std::max(largest, n.gpus);
-    long r = RoomIn(n.gpus, per.gpus);
-    if (n.cpus > 0) r = std::min<long>(r, RoomIn(n.cpus, per.cpus));
-    if (n.memory_mb > 0 && per.memory_mb > 0) r = std::min<long>(r, n.memory_mb / per.memory_mb);
-    room += std::min<long>(r, job.replicas);
-  }
-  if (room < job.replicas) {
-    std::string why;
-    if (per.gpus > largest)
-      why = "each replica asks for " + std::to_string(per.gpus) +
-            " GPUs but the largest node has " + std::to_string(largest);
-    else if (total > view_.total_gpus())
-      why = "job asks for " + std::to_string(total) + " GPUs but the cluster has " +
-            std::to_string(view_.total_gpus());
-    else
-      why = "no set of nodes can hold " + std::to_string(job.replicas) + " replicas of " +
-            std::to_string(per.gpus) + " GPUs, " + std::to_string(per.cpus) + " CPUs and " +
-            std::to_string(per.memory_mb) + " MB each";
-    return {StatusCode::kInfeasible, why};
-  }
+  CORRAL_RETURN_IF_ERROR(CheckFeasible(job));
 
   PendingJob p;
   p.req = job;

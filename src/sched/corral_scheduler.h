@@ -29,6 +29,7 @@ class CorralScheduler final : public Scheduler {
   void SetNodes(std::vector<NodeInfo> nodes) override;
   const std::vector<NodeInfo>& nodes() const override { return nodes_; }
   Status SetQueues(std::vector<QueueConfig> queues) override;
+  Status CheckFeasible(const JobRequest& job) const override;
   Status OnSubmit(const JobRequest& job) override;
   Status OnRestore(const JobRequest& job, const Placement& placement, TimePoint started) override;
   void OnFinished(JobId job, TimePoint now) override;

@@ -23,8 +23,12 @@ class Scheduler {
   virtual const std::vector<NodeInfo>& nodes() const = 0;
   virtual Status SetQueues(std::vector<QueueConfig> queues) = 0;
 
-  // Queues a job. kInfeasible (with a readable reason) when no placement could ever hold it on
-  // this cluster; then nothing is queued.
+  // Whether a job could ever be placed here (its queue's limit, the largest node, the whole
+  // cluster): kInfeasible with a readable reason naming the job field at fault, else ok. Checks
+  // nothing about the job's id, and changes nothing.
+  virtual Status CheckFeasible(const JobRequest& job) const = 0;
+  // Queues a job. Fails as CheckFeasible does when no placement could ever hold it on this
+  // cluster; then nothing is queued.
   virtual Status OnSubmit(const JobRequest& job) = 0;
   // A job already running with this placement (re-adopted after a server restart).
   virtual Status OnRestore(const JobRequest& job, const Placement& placement,

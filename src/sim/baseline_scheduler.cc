@@ -28,14 +28,19 @@ class BaselineScheduler final : public sched::Scheduler {
   const std::vector<sched::NodeInfo>& nodes() const override { return nodes_; }
   Status SetQueues(std::vector<sched::QueueConfig>) override { return Status::Ok(); }
 
-  Status OnSubmit(const JobRequest& job) override {
+  Status CheckFeasible(const JobRequest& job) const override {
     int room = 0;
     for (const auto& n : nodes_)
       room += job.per_replica.gpus > 0 ? n.gpus / job.per_replica.gpus : job.replicas;
     if (room < job.replicas)
-      return {StatusCode::kInfeasible, "the cluster cannot hold " + std::to_string(job.replicas) +
-                                           " replicas of " + std::to_string(job.per_replica.gpus) +
-                                           " GPUs"};
+      return {StatusCode::kInfeasible,
+              "the cluster cannot hold " + std::to_string(job.replicas) + " replicas of " +
+                  std::to_string(job.per_replica.gpus) + " GPUs",
+              "replicas"};
+    return Status::Ok();
+  }
+  Status OnSubmit(const JobRequest& job) override {
+    CORRAL_RETURN_IF_ERROR(CheckFeasible(job));
     Insert(job);
     return Status::Ok();
   }
