@@ -164,6 +164,19 @@ Status ReadTrialCounts(const SpecObject& o, ExperimentSpec& spec) {
   return Status::Ok();
 }
 
+Result<MetricsFileSpec> ReadMetricsFile(const SpecObject& o) {
+  MetricsFileSpec file;
+  CORRAL_ASSIGN_OR_RETURN(auto path, o.String("path"));
+  if (path) file.path = *path;
+  CORRAL_ASSIGN_OR_RETURN(auto format, o.String("format"));
+  if (format) {
+    auto parsed = ParseMetricsFileFormat(*format);
+    if (!parsed) return InvalidArgument(o.PathOf("format"), "must be text or json (TEXT, JSON)");
+    file.format = *parsed;
+  }
+  return file;
+}
+
 Result<ParsedSpec> ParseNativeSpec(const json& doc) {
   ParsedSpec out;
   ExperimentSpec& spec = out.spec;
@@ -224,16 +237,7 @@ Result<ParsedSpec> ParseNativeSpec(const json& doc) {
   if (o.Has("metricsFile")) {
     SpecObject f(o.At("metricsFile"), "metricsFile");
     CORRAL_RETURN_IF_ERROR(f.Check({"path", "format"}, {}, "", out.warnings));
-    MetricsFileSpec file;
-    CORRAL_ASSIGN_OR_RETURN(auto path, f.String("path"));
-    if (path) file.path = *path;
-    CORRAL_ASSIGN_OR_RETURN(auto format, f.String("format"));
-    if (format) {
-      auto parsed = ParseMetricsFileFormat(*format);
-      if (!parsed) return InvalidArgument("metricsFile.format", "must be text or json");
-      file.format = *parsed;
-    }
-    spec.metrics_file = file;
+    CORRAL_ASSIGN_OR_RETURN(spec.metrics_file, ReadMetricsFile(f));
   }
   CORRAL_ASSIGN_OR_RETURN(auto step_metric, o.String("stepMetric"));
   if (step_metric) spec.step_metric = *step_metric;

@@ -340,16 +340,7 @@ Status ReadCollector(const json& j, ExperimentSpec& spec, std::vector<std::strin
       if (path_kind && *path_kind != "File")
         return InvalidArgument(p.PathOf("kind"),
                                "must be File (directories are TensorFlow events)");
-      MetricsFileSpec file;
-      CORRAL_ASSIGN_OR_RETURN(auto path, p.String("path"));
-      if (path) file.path = *path;
-      CORRAL_ASSIGN_OR_RETURN(auto format, p.String("format"));
-      if (format) {
-        auto parsed = ParseMetricsFileFormat(*format);
-        if (!parsed) return InvalidArgument(p.PathOf("format"), "must be TEXT or JSON");
-        file.format = *parsed;
-      }
-      spec.metrics_file = file;
+      CORRAL_ASSIGN_OR_RETURN(spec.metrics_file, ReadMetricsFile(p));
     }
   }
   if (kind == "File" && !spec.metrics_file)

@@ -46,9 +46,12 @@ class SpecObject {
 };
 
 struct ExperimentSpec;
+struct MetricsFileSpec;
 // parallelTrialCount, maxTrialCount and maxFailedTrialCount, shared by the native and Katib forms
 // (parallelism defaults to at most maxTrialCount).
 Status ReadTrialCounts(const SpecObject& o, ExperimentSpec& spec);
+// `path` and `format` of a metrics file (the caller checks which other members may be there).
+Result<MetricsFileSpec> ReadMetricsFile(const SpecObject& o);
 
 // Fails unless `v` is an object.
 Status RequireObject(const nlohmann::json& v, const std::string& path);
