@@ -313,6 +313,7 @@ void CorralScheduler::StartClaimed(TimePoint now, DecisionBatch& out) {
 void CorralScheduler::ComputeDrain(TimePoint now) {
   drain_.assign(view_.node_count(), now);
   for (const auto& [id, r] : running_) {
+    if (r.req.priority == PriorityClass::kOpportunistic) continue;
     const TimePoint end =
         now + Duration(static_cast<int64_t>(RemainingSeconds(r.req, r.started, now) * 1000));
     ExtendDrain(r.placement, end);
@@ -403,7 +404,9 @@ std::optional<Reservation> CorralScheduler::Reserve(const PendingJob& job, TimeP
 }
 
 bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& out,
-                                 PassReservations& reservations, uint32_t mask) {
+                                 PassReservations& reservations, uint32_t mask, TimePoint end,
+                                 bool guard_drain, bool& kept_for_large) {
+  kept_for_large = false;
   const JobRequest& req = job.req;
   const int per = req.per_replica.gpus;
   if (per <= 0) return false;
@@ -453,8 +456,14 @@ bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& 
   });
 
   std::vector<int> count(view_.node_count());
-  auto capped = [&](int n) {
+  // The drain guard holds here too: otherwise a small job held off a guarded node by TryPlace
+  // would take it anyway by preempting the opportunistic work that fills its idle GPUs.
+  auto unguarded = [&](int n) {
     return mask ? std::max(0, reservations.Cap(n, mask, count[n])) : count[n];
+  };
+  auto capped = [&](int n) {
+    if (guard_drain && guarded_[n] && end > drain_[n] + options_.drain_guard_extension) return 0;
+    return unguarded(n);
   };
   int room = 0;
   for (int n = 0; n < view_.node_count(); ++n) {
@@ -462,10 +471,14 @@ bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& 
     room += capped(n) / per;
   }
   std::unordered_map<JobId, PreemptCause> chosen;
+  // Position in the victim order: among the offered GPUs of a node, least progress lost first.
+  std::unordered_map<JobId, int> rank;
   std::vector<int> queue_left(queues_.size());
   for (size_t q = 0; q < queues_.size(); ++q) queue_left[q] = queues_[q].used_gpus;
   for (const Victim& v : victims) {
-    if (room >= req.replicas) break;
+    // Opportunistic work is all offered, so the nodes are chosen as for free GPUs (by drain, then
+    // fit) rather than wherever the most recent trial runs; only what the placement uses stops.
+    if (room >= req.replicas && v.group > 0) break;
     const RunningJob& r = *v.job;
     // Borrowed capacity is taken back only down to the lender's guarantee.
     if (v.group == 1 &&
@@ -473,6 +486,7 @@ bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& 
       continue;
     queue_left[r.queue] -= r.req.total_gpus();
     chosen.emplace(r.req.id, v.cause);
+    rank.emplace(r.req.id, static_cast<int>(rank.size()));
     for (const auto& a : r.placement) {
       if (a.node < 0 || a.node >= view_.node_count() || !view_.up(a.node)) continue;
       room -= capped(a.node) / per;
@@ -483,16 +497,27 @@ bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& 
       room += capped(a.node) / per;
     }
   }
-  if (room < req.replicas) return false;
+  if (room < req.replicas) {
+    // Held off guarded nodes only: it waits for another slot, like a placement the guard refuses.
+    if (guard_drain) {
+      int open = 0;
+      for (int n = 0; n < view_.node_count(); ++n) open += unguarded(n) / per;
+      kept_for_large = open >= req.replicas;
+    }
+    return false;
+  }
   auto shares = ChooseNodes(view_.node_count(), req.replicas, per, [&](int n) {
-    return NodeRoom{std::min(capped(n) / per, req.replicas), count[n]};
+    const int r = std::min(capped(n) / per, req.replicas);
+    if (r < req.replicas || !options_.align_drain) return NodeRoom{r, count[n]};
+    return NodeRoom{r, count[n], std::max(0.0, Seconds(end - drain_[n]))};
   });
   if (!shares) return false;
   auto placement = MaterializeGpus(view_, *shares, per, [&](int n, int g) {
     if (!view_.up(n) || view_.claimant(n, g).valid()) return -1;
     JobId o = view_.owner(n, g);
     if (!o.valid()) return 0;
-    return chosen.count(o) ? 1 : -1;
+    auto it = rank.find(o);
+    return it == rank.end() ? -1 : 1 + it->second;
   });
   if (!placement) return false;
   std::vector<JobId> used;
@@ -702,7 +727,7 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
       auto placement = TryPlace(p, reservations, mask, now, end, guard_drain);
       if (placement) {
         reservations.Take(*placement, mask);
-        ExtendDrain(*placement, end);
+        if (r.priority != PriorityClass::kOpportunistic) ExtendDrain(*placement, end);
         Start(p, std::move(*placement), now, out);
         continue;
       }
@@ -727,14 +752,25 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
     } else if (!known_failure) {
       failed_free.push_back(shape);
     }
+    // Large gangs always look for victims: they are the jobs that opportunistic work, filling
+    // every idle GPU, would otherwise keep out, and the small jobs ahead of them in the order can
+    // use up the per-pass budget by preempting it one GPU at a time.
+    const bool large = options_.large_job_gpus > 0 && gpus >= options_.large_job_gpus;
+    bool searched = false;
     if (r.priority != PriorityClass::kOpportunistic &&
-        preemption_attempts < options_.max_preemption_attempts_per_pass) {
+        (large || preemption_attempts < options_.max_preemption_attempts_per_pass)) {
+      searched = true;
       // Victims are freed only by starts, so a shape that found none stays without for jobs of
       // the same class and queue in this pass.
       const PreemptKey key{shape, static_cast<int>(r.priority), p.queue, mask};
       if (std::find(failed_preempt.begin(), failed_preempt.end(), key) == failed_preempt.end()) {
         ++preemption_attempts;
-        if (TryPreempt(p, now, out, reservations, mask)) continue;
+        bool kept_for_large = false;
+        if (TryPreempt(p, now, out, reservations, mask, end, guard_drain, kept_for_large)) continue;
+        if (kept_for_large) {
+          p.wait = {WaitCause::kKeptForLargeJob, 0, {}, {}};
+          continue;
+        }
         if (options_.shorter_job_ratio <= 0) failed_preempt.push_back(key);
       }
     }
@@ -744,6 +780,10 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
         r.priority != PriorityClass::kOpportunistic && r.per_replica.gpus > 0) {
       if (reservations.held.empty()) reservations.held.assign(view_.node_count(), 0);
       auto reservation = Reserve(p, now, reservations.held);
+      // A job that was not searched for victims (budget spent) may be due now only because the
+      // reservation counts opportunistic work as free: it preempts that in a later pass and
+      // leaves the reservation to a job that has to wait for running work to end.
+      if (reservation && !searched && reservation->start <= now) reservation.reset();
       if (reservation) {
         for (const auto& share : reservation->shares)
           reservations.held[share.node] += share.replicas * r.per_replica.gpus;

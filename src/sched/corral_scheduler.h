@@ -110,11 +110,15 @@ class CorralScheduler final : public Scheduler {
                                     uint32_t mask, TimePoint now, TimePoint end,
                                     bool guard_drain) const;
   // When each node is expected to be entirely free (the latest estimated end of what runs there).
+  // Opportunistic work does not count: whoever needs the node preempts it.
   void ComputeDrain(TimePoint now);
   void ExtendDrain(const Placement& placement, TimePoint end);
-  // The reservations in `mask` cap what it may take per node, as for placement on free GPUs.
+  // The reservations in `mask` cap what it may take per node, and `guard_drain` keeps it off
+  // guarded nodes, as for placement on free GPUs. `kept_for_large`: it would have found victims
+  // but for the guard.
   bool TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& out,
-                  PassReservations& reservations, uint32_t mask);
+                  PassReservations& reservations, uint32_t mask, TimePoint end, bool guard_drain,
+                  bool& kept_for_large);
   // Plans `job` on capacity not held by earlier reservations of this pass.
   std::optional<Reservation> Reserve(const PendingJob& job, TimePoint now,
                                      const std::vector<int>& held);

@@ -48,7 +48,8 @@ struct SchedulerOptions {
   // preempt it, once that job has run `min_run_before_preemption`. 0 turns it off.
   double shorter_job_ratio = 0.0;
   Duration min_run_before_preemption = std::chrono::minutes(30);
-  // How many blocked jobs per pass may search for preemption victims (bounds pass time).
+  // How many blocked jobs per pass may search for preemption victims (bounds pass time); jobs of
+  // >= large_job_gpus search regardless (one failed search per shape, class and queue).
   int max_preemption_attempts_per_pass = 16;
   // A claim on GPUs held while victims drain is dropped after this long.
   Duration claim_timeout = std::chrono::minutes(10);

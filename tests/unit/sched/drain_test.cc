@@ -137,5 +137,75 @@ TEST(CorralSchedulerTest, StarvingLargeGangsDrainNodesSideBySide) {
   EXPECT_NE(FindStart(d, 201), nullptr);
 }
 
+JobRequest Filler(int64_t id, Duration limit) {
+  JobRequest r = Job(id, 1, limit, "automl");
+  r.priority = PriorityClass::kOpportunistic;
+  return r;
+}
+
+std::vector<JobId> VictimsFor(const DecisionBatch& b, int64_t id) {
+  std::vector<JobId> v;
+  for (const auto& p : b.preemptions)
+    if (p.for_job == JobId(id)) v.push_back(p.job);
+  std::sort(v.begin(), v.end());
+  return v;
+}
+
+TEST(CorralSchedulerTest, OpportunisticWorkOnADrainingNodeYieldsToTheLargeGangOnly) {
+  CorralScheduler s(SchedulerOptions{});
+  s.SetNodes(Nodes(2, 8));
+  // Node 0: a 6-GPU job ending in 1 h and two opportunistic trials of 5 h on its idle GPUs.
+  // Node 1: busy for 20 h.
+  ASSERT_TRUE(s.OnRestore(Job(1, 6, hours(1)), {{0, {0, 1, 2, 3, 4, 5}}}, T0()).ok());
+  ASSERT_TRUE(s.OnRestore(Filler(50, hours(5)), {{0, {6}}}, T0()).ok());
+  ASSERT_TRUE(s.OnRestore(Filler(51, hours(5)), {{0, {7}}}, T0()).ok());
+  ASSERT_TRUE(s.OnRestore(Job(2, 8, hours(20)), {{1, {0, 1, 2, 3, 4, 5, 6, 7}}}, T0()).ok());
+  ASSERT_TRUE(s.OnSubmit(Job(10, 8, hours(2))).ok());
+  ASSERT_TRUE(s.OnSubmit(Job(11, 1, hours(10))).ok());
+  // The trials do not count towards node 0's drain (1 h, so it is kept for the gang), and the
+  // 10 h job may not take the node by preempting them either.
+  DecisionBatch b = s.Schedule(T0());
+  EXPECT_EQ(FindStart(b, 11), nullptr);
+  EXPECT_TRUE(VictimsFor(b, 11).empty());
+  EXPECT_NE(s.PendingReason(JobId(11)).find("about to be free for a job of 8"), std::string::npos)
+      << s.PendingReason(JobId(11));
+  // Once the node's own work ends, the gang preempts the trials rather than waiting 5 h.
+  s.OnFinished(JobId(1), T0() + hours(1));
+  b = s.Schedule(T0() + hours(1));
+  EXPECT_EQ(VictimsFor(b, 10), (std::vector<JobId>{JobId(50), JobId(51)}));
+  s.OnRequeue(JobId(50), T0() + hours(1) + seconds(30));
+  s.OnRequeue(JobId(51), T0() + hours(1) + seconds(30));
+  b = s.Schedule(T0() + hours(1) + seconds(30));
+  const StartDecision* gang = FindStart(b, 10);
+  ASSERT_NE(gang, nullptr);
+  EXPECT_EQ(gang->placement[0].node, 0);
+}
+
+TEST(CorralSchedulerTest, LargeGangsLookForOpportunisticVictimsPastThePassBudget) {
+  SchedulerOptions o;
+  o.max_preemption_attempts_per_pass = 1;
+  CorralScheduler s(o);
+  s.SetNodes(Nodes(3, 8));
+  // Nodes 0 and 2 are full of opportunistic trials, node 1 of a 20 h job.
+  int64_t id = 50;
+  for (int n : {0, 2})
+    for (int g = 0; g < 8; ++g)
+      ASSERT_TRUE(s.OnRestore(Filler(id++, hours(1)), {{n, {g}}}, T0()).ok());
+  ASSERT_TRUE(s.OnRestore(Job(1, 8, hours(20)), {{1, {0, 1, 2, 3, 4, 5, 6, 7}}}, T0()).ok());
+  // Two short 1-GPU jobs come first in the order; the first spends the budget.
+  ASSERT_TRUE(s.OnSubmit(Job(11, 1, minutes(10))).ok());
+  ASSERT_TRUE(s.OnSubmit(Job(12, 1, minutes(20))).ok());
+  ASSERT_TRUE(s.OnSubmit(Job(10, 8, hours(2))).ok());
+  DecisionBatch b = s.Schedule(T0());
+  EXPECT_EQ(VictimsFor(b, 11).size(), 1u);
+  EXPECT_TRUE(VictimsFor(b, 12).empty());
+  // Job 12 is due now by preemption alone, so it does not take the reservation either.
+  EXPECT_EQ(s.PendingReason(JobId(12)).find("reserved for"), std::string::npos)
+      << s.PendingReason(JobId(12));
+  const auto gang = VictimsFor(b, 10);
+  ASSERT_EQ(gang.size(), 8u);
+  for (JobId v : gang) EXPECT_TRUE(v != JobId(1));
+}
+
 }  // namespace
 }  // namespace corral::sched
