@@ -1,7 +1,7 @@
-// `tpe_overhead_bench [multivariate|independent [N...]]`: CPU time of one Study::Ask with the TPE sampler at N
-// completed trials on the protocol's 5-D mixed space (S1 of bench_hpo.py without the Python
-// driver and pipe), for quick measurements while working on the sampler. Figures are relative to
-// N = 100 in the same run; bench_hpo.py's S1 suite is the reference measurement.
+// `tpe_overhead_bench [multivariate|independent [N...]]`: CPU time of one Study::Ask with the TPE
+// sampler at N completed trials on the protocol's 5-D mixed space (S1 of bench_hpo.py without the
+// Python driver and pipe), for quick measurements while working on the sampler. Figures are
+// relative to N = 100 in the same run; bench_hpo.py's S1 suite is the reference measurement.
 #include <time.h>
 
 #include <algorithm>
