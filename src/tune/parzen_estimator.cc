@@ -234,7 +234,8 @@ void ParzenEstimator::BuildBlocks(size_t m, const std::vector<size_t>& order) {
       if (!shared_bandwidth_) e_inv_[i * stride + r] = 1.0 / sigma_[k * nd + numeric_[i]];
     }
     e_const_[r] = log_const_[k];
-    std::copy_n(&cat_logp_[k * cat_block_], cat_block_, &e_cat_logp_[r * cat_block_]);
+    if (cat_block_ > 0)  // no categorical dims: the tables are empty and must not be indexed
+      std::copy_n(&cat_logp_[k * cat_block_], cat_block_, &e_cat_logp_[r * cat_block_]);
   }
   if (!spatial_) return;
   const double inf = std::numeric_limits<double>::infinity();
