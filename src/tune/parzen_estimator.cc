@@ -326,6 +326,20 @@ std::vector<double> ParzenEstimator::Sample(Rng& rng) const {
   return x;
 }
 
+double ParzenEstimator::KernelScore(size_t k, const double* x) const {
+  const size_t nd = dims_.size();
+  double s = log_const_[k];
+  for (size_t j = 0; j < nd; ++j) {
+    if (categorical_[j]) {
+      s += cat_logp_[k * cat_block_ + cat_offset_[j] + static_cast<size_t>(x[j])];
+    } else {
+      const double z = (x[j] - mu_[k * nd + j]) / sigma_[k * nd + j];
+      s -= 0.5 * z * z;
+    }
+  }
+  return s;
+}
+
 double ParzenEstimator::LogPdf(const double* x) const {
   if (!table_logp_.empty()) return table_logp_[static_cast<size_t>(x[0])];
   const size_t nd = dims_.size(), nn = numeric_.size();
@@ -333,17 +347,7 @@ double ParzenEstimator::LogPdf(const double* x) const {
   LogSumExp lse;
   if (has_prior_) {
     // The prior is broad and always evaluated: it sets a first floor for the cutoff.
-    const size_t k = n_kernels_ - 1;
-    double s = log_const_[k];
-    for (size_t j = 0; j < nd; ++j) {
-      if (categorical_[j]) {
-        s += cat_logp_[k * cat_block_ + cat_offset_[j] + static_cast<size_t>(x[j])];
-      } else {
-        const double z = (x[j] - mu_[k * nd + j]) / sigma_[k * nd + j];
-        s -= 0.5 * z * z;
-      }
-    }
-    lse.Add(s);
+    lse.Add(KernelScore(n_kernels_ - 1, x));
   }
   if (!spatial_) {
     for (size_t b = 0; b < n_blocks_; ++b) ScoreBlock(b, x, lse);
@@ -375,19 +379,10 @@ double ParzenEstimator::LogPdf(const double* x) const {
 }
 
 double ParzenEstimator::LogPdfExhaustive(const double* x) const {
-  const size_t nd = dims_.size();
   std::vector<double> scores(n_kernels_);
   double best = -std::numeric_limits<double>::infinity();
   for (size_t k = 0; k < n_kernels_; ++k) {
-    double s = log_const_[k];
-    for (size_t j = 0; j < nd; ++j) {
-      if (categorical_[j]) {
-        s += cat_logp_[k * cat_block_ + cat_offset_[j] + static_cast<size_t>(x[j])];
-      } else {
-        const double z = (x[j] - mu_[k * nd + j]) / sigma_[k * nd + j];
-        s -= 0.5 * z * z;
-      }
-    }
+    const double s = KernelScore(k, x);
     scores[k] = s;
     best = std::max(best, s);
   }

@@ -56,6 +56,8 @@ class ParzenEstimator {
   double LogPdfExhaustive(const double* x) const;
 
  private:
+  // log weight + log kernel k at x, term by term from the fitted parameters.
+  double KernelScore(size_t k, const double* x) const;
   static constexpr size_t kBlock = 32;
 
   void BuildBlocks(size_t n, const std::vector<size_t>& order);
