@@ -335,20 +335,19 @@ TEST_F(LocalExecutorTest, AdoptOfAnUnknownReplicaIsLost) {
 TEST_F(LocalExecutorTest, ReplicaSurvivesServerKilledWithSigkill) {
   const std::string runs = root_.path() + "/runs";
   ReplicaRef ref{JobId(18), 1, 0};
+  const std::string script =
+      "echo ran >> " + runs + "\nwhile [ ! -e go ]; do sleep 0.01; done\nexit 4\n";
   pid_t server = ::fork();
   ASSERT_GE(server, 0);
   if (server == 0) {
-    LocalExecutor doomed(OptionsFor(root_.path()));
-    EventCollector doomed_events;
-    doomed.SetEventSink(doomed_events.Sink());
-    doomed.Launch(ScriptSpec(
-        18, "echo ran >> " + runs + "\nwhile [ ! -e go ]; do sleep 0.01; done\nexit 4\n"));
-    doomed_events.WaitFor(Kind::kStarted, ref);
-    ::kill(::getpid(), SIGKILL);
+    // exec at once: a fork of this multi-threaded process may not take locks or start threads.
+    ::execl(CORRAL_DOOMED_SERVER_PATH, CORRAL_DOOMED_SERVER_PATH, root_.path().c_str(), "18",
+            script.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
   }
   int status = 0;
   ASSERT_EQ(::waitpid(server, &status, 0), server);
-  ASSERT_TRUE(WIFSIGNALED(status));
+  ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << WEXITSTATUS(status);
   ASSERT_EQ(WTERMSIG(status), SIGKILL);
 
   executor_->Adopt(ref, "");
