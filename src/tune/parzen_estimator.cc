@@ -6,6 +6,8 @@
 #include <numeric>
 #include <utility>
 
+#include "tune/vector_math.h"
+
 namespace corral::tune {
 namespace {
 
@@ -14,11 +16,16 @@ constexpr double kInvSqrt2 = 0.70710678118654752440;
 // Kernels scoring this far below the best one are left out of the sum (exp(-40) < 4.3e-18).
 constexpr double kCutoff = 40.0;
 
-// Normal mass beyond t >= 0 standard deviations, given t / sqrt(2). Past 6 (t = 8.5) it is under
-// half an ulp of 1, so skipping erfc there leaves every truncation normalizer unchanged.
-double UpperTail(double t_over_sqrt2) {
-  return t_over_sqrt2 >= 6.0 ? 0.0 : 0.5 * std::erfc(t_over_sqrt2);
+// Normal mass beyond t >= 0 standard deviations, given t / sqrt(2) (clamped to kTailEnd) and its
+// erfc. Past 6 (t = 8.5) it is under half an ulp of 1, so counting it as zero there leaves every
+// truncation normalizer unchanged.
+constexpr double kTailEnd = 6.0;
+double UpperTail(double t_over_sqrt2, double erfc_of_it) {
+  return t_over_sqrt2 >= kTailEnd ? 0.0 : 0.5 * erfc_of_it;
 }
+// exp of scores further than this below the best is not needed (they are cut off at kCutoff);
+// clamping keeps the vector exp on its fast path.
+constexpr double kExpFloor = -60.0;
 
 }  // namespace
 
@@ -156,15 +163,32 @@ void ParzenEstimator::Fit(const SearchSpace& space, std::vector<size_t> dims, si
     }
   }
   // Truncation to [0,1] and (unless equal heights) the bandwidth normalize each numeric factor.
-  // Joint kernels share their bandwidths, so the logs are cached per dimension.
+  // The tails are computed a dimension at a time over all kernels, so that erfc runs vectorized;
+  // the product over dimensions keeps their order.
+  std::vector<double>& mass = mass_scratch_;
+  std::vector<double>& tail_arg = tail_arg_scratch_;
+  std::vector<double>& tail = tail_scratch_;
+  mass.assign(n_kernels_, 1.0);
+  tail_arg.resize(2 * n_kernels_);
+  for (size_t j : numeric_) {
+    for (size_t k = 0; k < n_kernels_; ++k) {
+      const double m = mu_[k * nd + j], s = sigma_[k * nd + j];
+      tail_arg[2 * k] = std::min(m / s * kInvSqrt2, kTailEnd);
+      tail_arg[2 * k + 1] = std::min((1.0 - m) / s * kInvSqrt2, kTailEnd);
+    }
+    tail = tail_arg;
+    ErfcInPlace(tail.data(), tail.size());
+    for (size_t k = 0; k < n_kernels_; ++k)
+      mass[k] *= std::max(1.0 - UpperTail(tail_arg[2 * k], tail[2 * k]) -
+                              UpperTail(tail_arg[2 * k + 1], tail[2 * k + 1]),
+                          1e-300);
+  }
   std::vector<double> last_sigma(nd, -1.0), last_log_sigma(nd, 0.0);
   for (size_t k = 0; k < n_kernels_; ++k) {
-    double mass = 1.0, log_sigma = 0.0;
-    for (size_t j : numeric_) {
-      const double m = mu_[k * nd + j], s = sigma_[k * nd + j];
-      mass *= std::max(1.0 - UpperTail(m / s * kInvSqrt2) - UpperTail((1.0 - m) / s * kInvSqrt2),
-                       1e-300);
-      if (!options.equal_height) {
+    double log_sigma = 0.0;
+    if (!options.equal_height) {
+      for (size_t j : numeric_) {
+        const double s = sigma_[k * nd + j];
         if (s != last_sigma[j]) {
           last_sigma[j] = s;
           last_log_sigma[j] = std::log(s);
@@ -173,7 +197,7 @@ void ParzenEstimator::Fit(const SearchSpace& space, std::vector<size_t> dims, si
       }
     }
     log_const_[k] -= log_sigma + static_cast<double>(numeric_.size()) * kLogSqrt2Pi +
-                     (mass == 1.0 ? 0.0 : std::log(mass));
+                     (mass[k] == 1.0 ? 0.0 : std::log(mass[k]));
   }
 
   if (nd == 1 && categorical_[0]) {
@@ -290,10 +314,11 @@ void ParzenEstimator::ScoreBlock(size_t b, const double* x, LogSumExp& lse) cons
   double top = acc[0];
   for (size_t t = 1; t < kBlock; ++t) top = std::max(top, acc[t]);
   if (top > lse.best) lse.Raise(top);
-  for (size_t t = 0; t < kBlock; ++t) {
-    const double d = acc[t] - lse.best;
-    if (d > -kCutoff) lse.sum += std::exp(d);
-  }
+  double e[kBlock];
+  for (size_t t = 0; t < kBlock; ++t) e[t] = std::max(acc[t] - lse.best, kExpFloor);
+  ExpInPlace(e, kBlock);
+  for (size_t t = 0; t < kBlock; ++t)
+    if (acc[t] - lse.best > -kCutoff) lse.sum += e[t];
 }
 
 std::vector<double> ParzenEstimator::Sample(Rng& rng) const {

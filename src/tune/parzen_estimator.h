@@ -94,6 +94,7 @@ class ParzenEstimator {
   // Scratch of Fit.
   std::vector<std::pair<double, size_t>> sort_scratch_;
   std::vector<size_t> order_scratch_;
+  std::vector<double> mass_scratch_, tail_arg_scratch_, tail_scratch_;
 };
 
 }  // namespace corral::tune
