@@ -366,7 +366,8 @@ std::optional<Placement> CorralScheduler::TryPlace(const PendingJob& job,
     // entirely free with this job on it. Jobs placed where they end before what already runs
     // there let nodes drain whole for large gangs.
     if (r < job.req.replicas || !options_.align_drain) return NodeRoom{static_cast<int>(r), gpus};
-    return NodeRoom{static_cast<int>(r), gpus, std::max(0.0, Seconds(end - drain_[n]))};
+    return NodeRoom{static_cast<int>(r), gpus, std::max(0.0, Seconds(end - drain_[n])),
+                    std::max(0.0, Seconds(drain_[n] - end))};
   };
   return PlaceGang(view_, job.req.replicas, per.gpus, room);
 }
@@ -509,7 +510,8 @@ bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& 
   auto shares = ChooseNodes(view_.node_count(), req.replicas, per, [&](int n) {
     const int r = std::min(capped(n) / per, req.replicas);
     if (r < req.replicas || !options_.align_drain) return NodeRoom{r, count[n]};
-    return NodeRoom{r, count[n], std::max(0.0, Seconds(end - drain_[n]))};
+    return NodeRoom{r, count[n], std::max(0.0, Seconds(end - drain_[n])),
+                    std::max(0.0, Seconds(drain_[n] - end))};
   });
   if (!shares) return false;
   auto placement = MaterializeGpus(view_, *shares, per, [&](int n, int g) {

@@ -16,6 +16,11 @@ struct NodeRoom {
   // How much later the node would be entirely free if the job were placed on it (seconds; 0 when
   // the job ends before what already runs there). Lower is preferred before best fit.
   double delays_drain_s = 0;
+  // How long the node stays busy after the job would end (seconds; 0 when the job delays its
+  // drain). Among nodes whose drain the job does not delay, the one it fits most tightly in time
+  // is preferred: short jobs go where nodes drain soon after them, and the nodes that stay busy
+  // longest keep their room for the long jobs that would otherwise delay another node's drain.
+  double drain_slack_s = 0;
 };
 
 struct NodeShare {
@@ -27,31 +32,35 @@ struct NodeShare {
 // nothing. One node when the whole gang fits on one; else the fewest nodes (largest rooms
 // first). Among equally few nodes the choice that leaves the least free capacity stranded wins
 // (best fit), which keeps whole nodes free for the next big job; on one node, the smallest
-// `delays_drain_s` comes before the fit. `room(n)` describes node n.
+// `delays_drain_s`, then the smallest `drain_slack_s`, come before the fit. `room(n)` describes
+// node n.
 template <class RoomFn>
 std::optional<std::vector<NodeShare>> ChooseNodes(int node_count, int replicas,
                                                   int gpus_per_replica, RoomFn&& room) {
   if (replicas <= 0) return std::vector<NodeShare>{};
-  // One node: the one whose drain it delays least, then the best fit (the node left with the
-  // fewest free GPUs); lowest index on ties.
-  // Once a perfect fit is found, only this many more nodes are looked at for one whose drain the
-  // job delays less: bounds the scan on large clusters (the whole cluster below that size).
+  // One node: the one whose drain it delays least, then the one it fits most tightly in time,
+  // then the best fit (the node left with the fewest free GPUs); lowest index on ties.
+  // Once a node whose drain it does not delay is found, only this many more nodes are looked at
+  // for a tighter one: bounds the scan on large clusters (the whole cluster below that size).
   constexpr int kDrainLookahead = 64;
   int best = -1;
   int best_left = 0;
   double best_delay = 0;
+  double best_slack = 0;
   int stop_at = node_count;
   for (int n = 0; n < std::min(node_count, stop_at); ++n) {
     NodeRoom r = room(n);
     if (r.replicas < replicas) continue;
     int left = r.free_gpus - replicas * gpus_per_replica;
     if (best < 0 || r.delays_drain_s < best_delay ||
-        (r.delays_drain_s == best_delay && left < best_left)) {
+        (r.delays_drain_s == best_delay &&
+         (r.drain_slack_s < best_slack || (r.drain_slack_s == best_slack && left < best_left)))) {
       best = n;
       best_left = left;
       best_delay = r.delays_drain_s;
-      if (left == 0 && best_delay <= 0) break;
-      if (left == 0 && stop_at == node_count) stop_at = n + 1 + kDrainLookahead;
+      best_slack = r.drain_slack_s;
+      if (left == 0 && best_delay <= 0 && best_slack <= 0) break;
+      if (best_delay <= 0 && stop_at == node_count) stop_at = n + 1 + kDrainLookahead;
     }
   }
   if (best >= 0) return std::vector<NodeShare>{{best, replicas}};

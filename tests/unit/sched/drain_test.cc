@@ -34,6 +34,27 @@ TEST(PlacementTest, PrefersTheNodeWhoseDrainItDelaysLeastThenBestFit) {
   EXPECT_EQ((*shares)[0].node, 2);
 }
 
+TEST(PlacementTest, AmongNodesItDoesNotDelayPrefersTheTightestInTimeThenBestFit) {
+  // Free: 2, 4, 2; none delayed. Node 1 drains 1 h after the job ends, the others 5 h and 9 h.
+  std::vector<NodeRoom> rooms = {
+      {1, 2, 0.0, 5 * 3600.0}, {2, 4, 0.0, 3600.0}, {1, 2, 0.0, 9 * 3600.0}};
+  auto room = [&](int n) { return rooms[n]; };
+  auto shares = ChooseNodes(3, 1, 2, room);
+  ASSERT_TRUE(shares);
+  EXPECT_EQ((*shares)[0].node, 1);
+  // Equally tight: best fit decides.
+  rooms[1].drain_slack_s = 5 * 3600.0;
+  shares = ChooseNodes(3, 1, 2, room);
+  ASSERT_TRUE(shares);
+  EXPECT_EQ((*shares)[0].node, 0);
+  // A delay still counts first, however tight the rest.
+  rooms[0].delays_drain_s = 60.0;
+  rooms[1].delays_drain_s = 60.0;
+  shares = ChooseNodes(3, 1, 2, room);
+  ASSERT_TRUE(shares);
+  EXPECT_EQ((*shares)[0].node, 2);
+}
+
 TEST(ReservationTest, LaterReservationsArePlannedOnNodesTheEarlierOnesDoNotHold) {
   // Three full nodes emptying after 1, 2 and 3 hours.
   std::vector<int> usable = {0, 0, 0};
@@ -70,6 +91,21 @@ TEST(CorralSchedulerTest, PlacesAJobWhereItDoesNotDelayTheNodesDrain) {
     // Equally good fits; only the drain tells them apart (else the lower index wins).
     EXPECT_EQ(st->placement[0].node, align ? 1 : 0) << "align_drain=" << align;
   }
+}
+
+TEST(CorralSchedulerTest, AShortJobGoesWhereTheNodeDrainsSoonestAfterIt) {
+  CorralScheduler s{SchedulerOptions{}};
+  s.SetNodes(Nodes(2, 4));
+  // Node 0 is free again in 10 h with one GPU free (the best fit); node 1 in 2 h with two free.
+  ASSERT_TRUE(s.OnRestore(Job(1, 3, hours(10)), {{0, {0, 1, 2}}}, T0()).ok());
+  ASSERT_TRUE(s.OnRestore(Job(2, 2, hours(2)), {{1, {0, 1}}}, T0()).ok());
+  // A 1-hour job delays neither; it takes node 1, which drains 1 h after it rather than 9 h,
+  // and node 0 keeps its GPU for a job that runs as long as what is already there.
+  ASSERT_TRUE(s.OnSubmit(Job(3, 1, hours(1))).ok());
+  DecisionBatch b = s.Schedule(T0());
+  const StartDecision* st = FindStart(b, 3);
+  ASSERT_NE(st, nullptr);
+  EXPECT_EQ(st->placement[0].node, 1);
 }
 
 TEST(CorralSchedulerTest, KeepsLongJobsOffANodeDrainingForALargeGang) {
