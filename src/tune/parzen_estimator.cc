@@ -23,6 +23,12 @@ constexpr double kTailEnd = 6.0;
 double UpperTail(double t_over_sqrt2, double erfc_of_it) {
   return t_over_sqrt2 >= kTailEnd ? 0.0 : 0.5 * erfc_of_it;
 }
+// Mass every choice of a categorical kernel gets besides its own, before normalizing.
+double CategoricalSmoothing(double prior_weight, size_t n, bool has_prior) {
+  if (n == 0) return 0.0;
+  return prior_weight / static_cast<double>(n + (has_prior ? 1 : 0));
+}
+
 // exp of scores further than this below the best is not needed (they are cut off at kCutoff);
 // clamping keeps the vector exp on its fast path.
 constexpr double kExpFloor = -60.0;
@@ -95,7 +101,9 @@ void ParzenEstimator::Fit(const SearchSpace& space, std::vector<size_t> dims, si
   for (size_t j = 0; j < nd; ++j) {
     if (categorical_[j]) {
       const size_t c = space.Cardinality(dims_[j]);
-      const double smooth = n > 0 ? options.prior_weight / static_cast<double>(n) : 0.0;
+      // Every choice gets prior_weight / (kernels) of mass before normalizing; the prior kernel
+      // counts among the kernels (Optuna 3.1's _calculate_categorical_params).
+      const double smooth = CategoricalSmoothing(options.prior_weight, n, has_prior_);
       const double norm = 1.0 + smooth * static_cast<double>(c);
       // Every observation kernel holds the same two values; their logs are taken once.
       const double p_other = smooth / norm, p_own = p_other + 1.0 / norm;
@@ -208,7 +216,7 @@ void ParzenEstimator::Fit(const SearchSpace& space, std::vector<size_t> dims, si
     std::vector<double> own_weight(c, 0.0);
     for (size_t k = 0; k < n; ++k) own_weight[static_cast<size_t>(rows[k])] += weights_[k];
     const double floor_weight = std::accumulate(weights_.begin(), weights_.begin() + n, 0.0);
-    const double smooth = n > 0 ? options.prior_weight / static_cast<double>(n) : 0.0;
+    const double smooth = CategoricalSmoothing(options.prior_weight, n, has_prior_);
     const double norm = 1.0 + smooth * static_cast<double>(c);
     table_logp_.assign(c, 0.0);
     for (size_t q = 0; q < c; ++q) {

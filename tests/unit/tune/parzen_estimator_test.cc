@@ -96,6 +96,40 @@ TEST(ParzenEstimator, BlockedLogPdfMatchesEveryKernel) {
   EXPECT_EQ(compared, 10 * 6 * 60);
 }
 
+// Optuna 3.1's categorical kernels: each choice gets prior_weight / (observations + 1) before
+// normalizing (the prior kernel counts among the kernels), the prior kernel is uniform. With one
+// observation of choice 2 of 4 and equal weights: 1.5 / 3 for its own choice and 0.5 / 3 for the
+// others in the observation kernel, 1/4 in the prior, mixed half and half.
+TEST(ParzenEstimator, CategoricalKernelsSmoothLikeOptuna) {
+  const SearchSpace one = Space(0, 1);  // choices a, b, c, d
+  const std::vector<double> row = {2.0};
+  const std::vector<double> weight = {1.0};
+  ParzenEstimator::Options o;
+  const ParzenEstimator table(one, {0}, 1, row.data(), weight.data(), nullptr, o);
+  const double own = 0.5 * (1.5 / 3.0) + 0.5 * 0.25, other = 0.5 * (0.5 / 3.0) + 0.5 * 0.25;
+  const double x2 = 2.0, x0 = 0.0;
+  EXPECT_NEAR(std::exp(table.LogPdf(&x2)), own, 1e-12);
+  EXPECT_NEAR(std::exp(table.LogPdf(&x0)), other, 1e-12);
+  // The same factor inside a joint kernel (categorical and numeric): at the observation's own
+  // numeric value, the ratio of the densities at choices 2 and 0 is set by the categorical tables.
+  const SearchSpace two = Space(1, 1);
+  const std::vector<double> rows = {0.5, 2.0};
+  o.multivariate = true;
+  o.equal_height = true;
+  const ParzenEstimator joint(two, {0, 1}, 1, rows.data(), weight.data(), nullptr, o);
+  // Both kernels are centred at 0.5; the observation's and the prior's numeric factors there are
+  // 1 / mass of their truncation, the same at both choices.
+  const double at_own[] = {0.5, 2.0}, at_other[] = {0.5, 0.0};
+  const double lo = joint.LogPdfExhaustive(at_own) - joint.LogPdfExhaustive(at_other);
+  EXPECT_NEAR(joint.LogPdf(at_own) - joint.LogPdf(at_other), lo, 1e-12);
+  // Observation kernel: numeric factor a, categorical 1/2 or 1/6; prior: factor b, 1/4 either way.
+  // Scott's bandwidth for n = 1, d = 2 is 0.2 (clipped at 1/3); the prior's is 1.
+  const double sigma = 1.0 / 3.0;
+  const double a = 1.0 / std::erf(0.5 / sigma / std::sqrt(2.0));
+  const double b = 1.0 / std::erf(0.5 / std::sqrt(2.0));
+  EXPECT_NEAR(lo, std::log((a * 0.5 + b * 0.25) / (a / 6.0 + b * 0.25)), 1e-9);
+}
+
 TEST(ParzenEstimator, DensityIntegratesToOne) {
   // Equal-mass kernels form a density on [0,1] (truncation included); checked by quadrature.
   Rng rng(3);
