@@ -362,14 +362,19 @@ std::optional<Placement> CorralScheduler::TryPlace(const PendingJob& job,
     r = std::min<long>(r, job.req.replicas);
     if (guard_drain && guarded_[n] && end > drain_[n] + options_.drain_guard_extension)
       return NodeRoom{0, gpus, 0.0};
-    // Only nodes that hold the whole gang are compared by drain: how much later the node would be
-    // entirely free with this job on it. Jobs placed where they end before what already runs
-    // there let nodes drain whole for large gangs.
-    if (r < job.req.replicas || !options_.align_drain) return NodeRoom{static_cast<int>(r), gpus};
-    return NodeRoom{static_cast<int>(r), gpus, std::max(0.0, Seconds(end - drain_[n])),
-                    std::max(0.0, Seconds(drain_[n] - end))};
+    return RoomWithDrain(n, static_cast<int>(r), job.req.replicas, gpus, end);
   };
   return PlaceGang(view_, job.req.replicas, per.gpus, room);
+}
+
+NodeRoom CorralScheduler::RoomWithDrain(int n, int replicas_here, int replicas, int free_gpus,
+                                        TimePoint end) const {
+  // Only nodes that hold the whole gang are compared by drain: how much later the node would be
+  // entirely free with this job on it, and how long it stays busy after the job. Jobs placed
+  // where they end before what already runs there let nodes drain whole for large gangs.
+  if (replicas_here < replicas || !options_.align_drain) return NodeRoom{replicas_here, free_gpus};
+  return NodeRoom{replicas_here, free_gpus, std::max(0.0, Seconds(end - drain_[n])),
+                  std::max(0.0, Seconds(drain_[n] - end))};
 }
 
 std::optional<Reservation> CorralScheduler::Reserve(const PendingJob& job, TimePoint now,
@@ -508,10 +513,7 @@ bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& 
     return false;
   }
   auto shares = ChooseNodes(view_.node_count(), req.replicas, per, [&](int n) {
-    const int r = std::min(capped(n) / per, req.replicas);
-    if (r < req.replicas || !options_.align_drain) return NodeRoom{r, count[n]};
-    return NodeRoom{r, count[n], std::max(0.0, Seconds(end - drain_[n])),
-                    std::max(0.0, Seconds(drain_[n] - end))};
+    return RoomWithDrain(n, std::min(capped(n) / per, req.replicas), req.replicas, count[n], end);
   });
   if (!shares) return false;
   auto placement = MaterializeGpus(view_, *shares, per, [&](int n, int g) {

@@ -109,6 +109,10 @@ class CorralScheduler final : public Scheduler {
   std::optional<Placement> TryPlace(const PendingJob& job, const PassReservations& reservations,
                                     uint32_t mask, TimePoint now, TimePoint end,
                                     bool guard_drain) const;
+  // Node n's room for a gang of `replicas` of which `replicas_here` fit there, with how a job
+  // ending at `end` meets the node's drain (placement on free GPUs and on preempted ones alike).
+  NodeRoom RoomWithDrain(int n, int replicas_here, int replicas, int free_gpus,
+                         TimePoint end) const;
   // When each node is expected to be entirely free (the latest estimated end of what runs there).
   // Opportunistic work does not count: whoever needs the node preempts it.
   void ComputeDrain(TimePoint now);

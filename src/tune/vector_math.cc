@@ -17,8 +17,8 @@ namespace corral::tune {
 namespace {
 
 #if CORRAL_LIBMVEC
-// Dispatched by hand rather than with target_clones: ifunc resolvers run before the sanitizers'
-// runtime is up.
+// Dispatched by hand on one cached CPU check, so that both variants are plain functions (no
+// ifunc) and the choice is visible here.
 __attribute__((target("arch=x86-64-v3"))) void ExpAvx2(double* x, size_t n) {
 #pragma omp simd
   for (size_t i = 0; i < n; ++i) x[i] = exp(x[i]);
