@@ -8,7 +8,7 @@ ASAN_BUILD ?= build-asan
 PYTHON ?= /usr/bin/python3
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps build binaries run stop test unit asan integration bench-submit bench-sched bench-tune bench-experiment format clean
+.PHONY: all deps test-deps build binaries run stop test unit asan integration bench-submit bench-sched bench-tune bench-experiment bench-http format clean
 
 all: build
 
@@ -53,6 +53,9 @@ integration:
 bench-submit: build
 	./scripts/install-deps.sh all
 	./bench/submit/run.sh $(BUILD)
+
+bench-http: build
+	./bench/http/run.sh $(BUILD) $(if $(DURATION),--duration $(DURATION))
 
 bench-sched: build
 	$(BUILD)/bench/sched/bench_sched

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <future>
+#include <optional>
 #include <type_traits>
 
 #include "common/status.h"
@@ -20,13 +21,25 @@ class ControlPort {
   virtual void AfterCommit(std::function<void(Status)> fn) = 0;
 };
 
-// Runs f on the control thread and waits for its result.
+// Runs f on the control thread and waits for its result. An exception thrown by f is rethrown
+// here, to the caller's own barrier, instead of leaving the caller waiting for ever.
 template <class F>
 auto CallOnControl(ControlPort& port, F f) -> std::invoke_result_t<F> {
   using R = std::invoke_result_t<F>;
   std::promise<R> promise;
   auto future = promise.get_future();
-  port.Post([&] { promise.set_value(f()); });
+  port.Post([&] {
+    try {
+      if constexpr (std::is_void_v<R>) {
+        f();
+        promise.set_value();
+      } else {
+        promise.set_value(f());
+      }
+    } catch (...) {
+      promise.set_exception(std::current_exception());
+    }
+  });
   return future.get();
 }
 
@@ -38,7 +51,14 @@ auto CallDurable(ControlPort& port, F f) -> std::invoke_result_t<F> {
   std::promise<R> promise;
   auto future = promise.get_future();
   port.Post([&] {
-    R r = f();
+    std::optional<R> result;
+    try {
+      result.emplace(f());
+    } catch (...) {
+      promise.set_exception(std::current_exception());
+      return;
+    }
+    R r = std::move(*result);
     if (!r.ok()) {
       promise.set_value(std::move(r));
       return;

@@ -26,7 +26,20 @@ ControlLoop::~ControlLoop() { Stop(); }
 
 void ControlLoop::Start() {
   ArmTick();
-  thread_ = std::thread([this] { impl_->io.run(); });
+  thread_ = std::thread([this] {
+    // Commits, passes and ticks are guarded here too: whatever throws is logged and the loop
+    // goes on with the next handler.
+    for (;;) {
+      try {
+        impl_->io.run();
+        return;
+      } catch (const std::exception& e) {
+        log::Error("control thread: {}", e.what());
+      } catch (...) {
+        log::Error("control thread: a non-standard exception");
+      }
+    }
+  });
 }
 
 void ControlLoop::Stop() {
@@ -41,7 +54,14 @@ void ControlLoop::Stop() {
 
 void ControlLoop::Post(std::function<void()> fn) {
   net::post(impl_->io, [this, fn = std::move(fn)] {
-    fn();
+    // One failing command must not take the loop, and every later request, with it.
+    try {
+      fn();
+    } catch (const std::exception& e) {
+      log::Error("control thread: a command threw: {}", e.what());
+    } catch (...) {
+      log::Error("control thread: a command threw a non-standard exception");
+    }
     AfterWork();
   });
 }

@@ -168,6 +168,25 @@ int RunServer(int argc, char** argv) {
   app.add_option("--opportunistic-grace", opportunistic_grace_s,
                  "Seconds between SIGTERM and SIGKILL for preempted opportunistic work")
       ->check(CLI::Range(0.0, 3600.0));
+  HttpServerOptions hopts;
+  app.add_option("--http-threads", hopts.io_threads, "Threads for HTTP I/O")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  app.add_option("--header-timeout-s", hopts.header_timeout_s,
+                 "Seconds a client has to send a whole request head")
+      ->check(CLI::Range(1, 3600))
+      ->capture_default_str();
+  app.add_option("--idle-timeout-s", hopts.idle_timeout_s,
+                 "Seconds an idle keep-alive connection is kept")
+      ->check(CLI::Range(1, 86400))
+      ->capture_default_str();
+  app.add_option("--max-connections", hopts.max_connections, "Open HTTP connections at most")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
+  app.add_option("--max-connections-per-client", hopts.max_connections_per_client,
+                 "Open HTTP connections from one client address at most")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -322,7 +341,6 @@ int RunServer(int argc, char** argv) {
   service.SetTrialKey(*trial_key);
   api::ExperimentsRoutes experiment_routes(control, experiments, service.limits().max_body_bytes);
   service.Mount("experiments", &experiment_routes);
-  HttpServerOptions hopts;
   hopts.host = host;
   hopts.port = static_cast<uint16_t>(port);
   hopts.max_body_bytes = service.limits().max_body_bytes;
