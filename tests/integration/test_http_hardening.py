@@ -105,7 +105,7 @@ def test_two_thousand_idle_connections_do_not_block_legitimate_requests(server, 
                 assert json.loads(body)["name"] == "admin"
         latencies.sort()
         print(f"\n100 requests beside 2,000 idle connections: p50 "
-              f"{latencies[49] * 1000:.1f} ms, p99 {latencies[98] * 1000:.1f} ms")
+              f"{latencies[49] * 1000:.2f} ms, p99 {latencies[98] * 1000:.2f} ms")
     finally:
         for s in idle:
             s.close()
