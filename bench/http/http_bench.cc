@@ -107,11 +107,13 @@ class Bench {
     stop.async_wait([this](auto) { io_.stop(); });
     io_.run();
     double secs = std::chrono::duration<double>(measured_end_ - measured_start_).count();
-    nlohmann::json out = {{"scenario", cfg_.scenario},
-                          {"duration_s", secs},
-                          {"background", cfg_.background},
-                          {"background_reopened", reopened_},
-                          {"target_rate", cfg_.rate}};
+    nlohmann::json out = {
+        {"scenario", cfg_.scenario},
+        {"duration_s", secs},
+        {"background",
+         cfg_.scenario == "idle" || cfg_.scenario == "slowloris" ? cfg_.background : 0},
+        {"background_reopened", reopened_},
+        {"target_rate", cfg_.rate}};
     int64_t total = 0, failed = 0;
     for (auto& [name, s] : stats_) {
       total += s.ok + s.failed;
