@@ -8,6 +8,7 @@
 
 #include "api/cookies.h"
 #include "api/tokens.h"
+#include "common/utf8.h"
 
 namespace corral::api {
 namespace {
@@ -222,7 +223,8 @@ Status Authenticator::CheckCsrf(const HttpRequest& request, const Identity& iden
   const std::string origin = request.Header("origin");
   if (!origin.empty() && !OriginMatchesHost(origin, request.Header("host")))
     return Status(StatusCode::kPermissionDenied,
-                  "is '" + origin + "', not this server (Host '" + request.Header("host") +
+                  "is '" + ToValidUtf8(origin) + "', not this server (Host '" +
+                      ToValidUtf8(request.Header("host")) +
                       "'); cross-site requests cannot use a session",
                   "Origin");
   if (!ConstantTimeEquals(request.Header("x-csrf-token"), identity.csrf_token))

@@ -6,6 +6,7 @@
 #include "api/error_response.h"
 #include "api/json_reader.h"
 #include "api/passwords.h"
+#include "common/utf8.h"
 
 namespace corral::api {
 namespace {
@@ -27,9 +28,10 @@ HttpResponse JsonResponse(int status, const json& body) {
 std::string_view RoleName(Role r) { return r == Role::kAdmin ? "admin" : "user"; }
 
 HttpResponse MethodNotAllowed(const HttpRequest& request) {
-  return ErrorResponse(Status(StatusCode::kInvalidArgument,
-                              "method " + request.method + " is not allowed on " + request.path,
-                              "method"));
+  return ErrorResponse(Status(
+      StatusCode::kInvalidArgument,
+      "method " + ToValidUtf8(request.method) + " is not allowed on " + ToValidUtf8(request.path),
+      "method"));
 }
 
 Result<json> JsonBody(const HttpRequest& request) {
@@ -91,7 +93,7 @@ HttpResponse SessionRoutes::Login(const HttpRequest& request) {
   if (const std::string origin = request.Header("origin");
       !origin.empty() && !OriginMatchesHost(origin, request.Header("host")))
     return ErrorResponse(Status(StatusCode::kPermissionDenied,
-                                "is '" + origin +
+                                "is '" + ToValidUtf8(origin) +
                                     "', not this server; log in from this server's "
                                     "own pages",
                                 "Origin"));
@@ -222,7 +224,7 @@ HttpResponse SessionRoutes::SetPassword(const HttpRequest& request, const std::s
     return store_.FindUserByName(target);
   });
   if (!user.ok()) return ErrorResponse(user.status());
-  if (!*user) return ErrorResponse(NotFound("user '" + target + "' not found"));
+  if (!*user) return ErrorResponse(NotFound("user '" + ToValidUtf8(target) + "' not found"));
   const UserId id = (*user)->id;
 
   if (self && identity->method == AuthMethod::kSession) {
