@@ -10,9 +10,33 @@ void LoginLimiter::Prune(std::deque<TimePoint>& failures, TimePoint now) const {
 
 std::optional<Duration> LoginLimiter::RetryAfter(const std::string& key) {
   std::lock_guard lock(mu_);
+  return RetryAfterLocked(key, clock_.Now());
+}
+
+void LoginLimiter::RecordFailure(const std::string& key) {
+  std::lock_guard lock(mu_);
+  RecordFailureLocked(key, clock_.Now());
+}
+
+std::optional<Duration> LoginLimiter::Attempt(const std::string& key) {
+  std::lock_guard lock(mu_);
+  const TimePoint now = clock_.Now();
+  if (auto wait = RetryAfterLocked(key, now)) return wait;
+  RecordFailureLocked(key, now);
+  return std::nullopt;
+}
+
+void LoginLimiter::Forgive(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = failures_.find(key);
+  if (it == failures_.end()) return;
+  if (!it->second.empty()) it->second.pop_back();
+  if (it->second.empty()) failures_.erase(it);
+}
+
+std::optional<Duration> LoginLimiter::RetryAfterLocked(const std::string& key, TimePoint now) {
   auto it = failures_.find(key);
   if (it == failures_.end()) return std::nullopt;
-  const TimePoint now = clock_.Now();
   Prune(it->second, now);
   if (it->second.empty()) {
     failures_.erase(it);
@@ -24,9 +48,7 @@ std::optional<Duration> LoginLimiter::RetryAfter(const std::string& key) {
   return std::max(Duration(1), it->second[oldest_that_blocks] + limits_.window - now);
 }
 
-void LoginLimiter::RecordFailure(const std::string& key) {
-  std::lock_guard lock(mu_);
-  const TimePoint now = clock_.Now();
+void LoginLimiter::RecordFailureLocked(const std::string& key, TimePoint now) {
   if (failures_.size() >= limits_.max_keys && !failures_.contains(key)) {
     // Drop whatever has aged out; if that is not enough, the key whose last failure is oldest.
     for (auto it = failures_.begin(); it != failures_.end();) {

@@ -28,9 +28,15 @@ class LoginLimiter {
   // How long `key` must wait before trying again; nullopt when it may try now.
   std::optional<Duration> RetryAfter(const std::string& key);
   void RecordFailure(const std::string& key);
+  // RetryAfter, and when the key may try, counts the attempt as a failure at once, so that many
+  // attempts in flight together cannot all pass the check; Forgive takes it back on success.
+  std::optional<Duration> Attempt(const std::string& key);
+  void Forgive(const std::string& key);
   void Reset(const std::string& key);
 
  private:
+  std::optional<Duration> RetryAfterLocked(const std::string& key, TimePoint now);
+  void RecordFailureLocked(const std::string& key, TimePoint now);
   void Prune(std::deque<TimePoint>& failures, TimePoint now) const;
 
   const Clock& clock_;

@@ -110,14 +110,15 @@ HttpResponse SessionRoutes::Login(const HttpRequest& request) {
           InvalidArgument("token", "give either name and password, or token, not both"));
     auto token = RequiredString(r, "token", 256);
     if (!token.ok()) return ErrorResponse(token.status());
-    if (auto wait = limiter_.RetryAfter(address_key)) return TooManyFailures(*wait);
+    if (auto wait = limiter_.Attempt(address_key)) return TooManyFailures(*wait);
     auto found = auth_.CallerForToken(*token);
     if (!found.ok()) {
-      if (found.status().code() != StatusCode::kUnauthenticated)
-        return ErrorResponse(found.status());
-      limiter_.RecordFailure(address_key);
-      return ErrorResponse(Status(StatusCode::kUnauthenticated, "invalid token"));
+      if (found.status().code() == StatusCode::kUnauthenticated)
+        return ErrorResponse(Status(StatusCode::kUnauthenticated, "invalid token"));
+      limiter_.Forgive(address_key);
+      return ErrorResponse(found.status());
     }
+    limiter_.Forgive(address_key);
     caller = *found;
   } else {
     auto name = RequiredString(r, "name", kMaxNameBytes);
@@ -125,11 +126,13 @@ HttpResponse SessionRoutes::Login(const HttpRequest& request) {
     auto password = RequiredString(r, "password", kMaxPasswordBytes);
     if (!password.ok()) return ErrorResponse(password.status());
     const std::string user_key = UserKey(*name);
-    auto wait_user = limiter_.RetryAfter(user_key);
-    auto wait_address = limiter_.RetryAfter(address_key);
-    if (wait_user || wait_address)
-      return TooManyFailures(
-          std::max(wait_user.value_or(Duration(0)), wait_address.value_or(Duration(0))));
+    // Every attempt counts as a failure until it succeeds, so that a burst of parallel
+    // attempts cannot all pass the check before the first of them fails.
+    if (auto wait = limiter_.Attempt(address_key)) return TooManyFailures(*wait);
+    if (auto wait = limiter_.Attempt(user_key)) {
+      limiter_.Forgive(address_key);
+      return TooManyFailures(*wait);
+    }
     struct Account {
       User user;
       std::optional<std::string> hash;
@@ -140,17 +143,19 @@ HttpResponse SessionRoutes::Login(const HttpRequest& request) {
       CORRAL_ASSIGN_OR_RETURN(auto hash, store_.GetPasswordHash(user->id));
       return std::optional<Account>(Account{std::move(*user), std::move(hash)});
     });
-    if (!account.ok()) return ErrorResponse(account.status());
+    if (!account.ok()) {
+      limiter_.Forgive(address_key);
+      limiter_.Forgive(user_key);
+      return ErrorResponse(account.status());
+    }
     // Unknown users and users without a password cost one verification too, against a hash no
     // password matches, so that neither the answer nor its timing tells them apart.
     const bool has_password = *account && (*account)->hash;
     const std::string& hash = has_password ? *(*account)->hash : DecoyPasswordHash();
     const bool match = WithPasswordSlot([&] { return VerifyPassword(*password, hash); });
-    if (!match || !has_password) {
-      limiter_.RecordFailure(user_key);
-      limiter_.RecordFailure(address_key);
+    if (!match || !has_password)
       return ErrorResponse(Status(StatusCode::kUnauthenticated, kBadLogin));
-    }
+    limiter_.Forgive(address_key);
     limiter_.Reset(user_key);
     const User& user = (*account)->user;
     caller = jobs::Caller{user.id, user.name, user.role};
@@ -236,13 +241,12 @@ HttpResponse SessionRoutes::SetPassword(const HttpRequest& request, const std::s
         return ErrorResponse(InvalidArgument(
             "old_password", "is required to change your password from a browser session"));
       const std::string user_key = UserKey((*user)->name);
-      if (auto wait = limiter_.RetryAfter(user_key)) return TooManyFailures(*wait);
+      if (auto wait = limiter_.Attempt(user_key)) return TooManyFailures(*wait);
       const bool match =
           WithPasswordSlot([&] { return VerifyPassword(**old_password, **current); });
-      if (!match) {
-        limiter_.RecordFailure(user_key);
+      if (!match)
         return ErrorResponse(Status(StatusCode::kPermissionDenied, "is wrong", "old_password"));
-      }
+      limiter_.Forgive(user_key);
     }
   }
 

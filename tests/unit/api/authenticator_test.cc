@@ -294,6 +294,18 @@ TEST(LoginLimiterTest, RefusesAfterTooManyFailuresUntilTheyAgeOut) {
   EXPECT_FALSE(limiter.RetryAfter("user:a"));
 }
 
+TEST(LoginLimiterTest, AttemptsCountUntilForgiven) {
+  FakeClock clock;
+  LoginLimiter limiter(clock, {2, Duration(60'000), 100});
+  // Two attempts in flight at once use up the allowance before either has failed.
+  EXPECT_FALSE(limiter.Attempt("addr:x"));
+  EXPECT_FALSE(limiter.Attempt("addr:x"));
+  EXPECT_TRUE(limiter.Attempt("addr:x"));
+  limiter.Forgive("addr:x");  // one of them succeeded
+  EXPECT_FALSE(limiter.Attempt("addr:x"));
+  EXPECT_TRUE(limiter.Attempt("addr:x"));
+}
+
 TEST(LoginLimiterTest, KeepsAtMostMaxKeys) {
   FakeClock clock;
   LoginLimiter limiter(clock, {1, Duration(60'000), 2});
