@@ -73,47 +73,16 @@ std::string_view RoleName(Role r) { return r == Role::kAdmin ? "admin" : "user";
 
 ApiService::ApiService(ControlPort& control, jobs::JobController& jobs, store::Store& store,
                        EventHub& hub, ApiLimits limits)
-    : control_(control), jobs_(jobs), store_(store), hub_(hub), limits_(limits) {}
+    : control_(control),
+      jobs_(jobs),
+      store_(store),
+      hub_(hub),
+      limits_(limits),
+      auth_(std::make_unique<Authenticator>(control, store, clock_)),
+      session_routes_(std::make_unique<SessionRoutes>(*auth_, control, store, clock_)) {}
 
 Result<jobs::Caller> ApiService::Authenticate(const HttpRequest& request) {
-  std::string auth = request.Header("authorization");
-  const std::string prefix = "Bearer ";
-  if (auth.size() <= prefix.size() || auth.compare(0, prefix.size(), prefix) != 0)
-    return Status(StatusCode::kUnauthenticated,
-                  "missing bearer token (Authorization: Bearer <token>)");
-  const std::string token = auth.substr(prefix.size());
-  if (std::string_view(token).substr(0, kTrialTokenPrefix.size()) == kTrialTokenPrefix)
-    return AuthenticateTrial(request, token);
-  std::string hash = HashToken(token);
-  uint64_t generation = 0;
-  {
-    std::lock_guard lock(auth_mu_);
-    auto it = auth_cache_.find(hash);
-    if (it != auth_cache_.end()) return it->second;
-    generation = auth_generation_;
-  }
-  auto user = CallOnControl(control_, [&] { return store_.FindUserByTokenHash(hash); });
-  if (!user.ok()) return user.status();
-  if (!*user) return Status(StatusCode::kUnauthenticated, "invalid token");
-  jobs::Caller caller{(*user)->id, (*user)->name, (*user)->role};
-  std::lock_guard lock(auth_mu_);
-  if (generation == auth_generation_) auth_cache_[hash] = caller;
-  return caller;
-}
-
-Result<jobs::Caller> ApiService::AuthenticateTrial(const HttpRequest& request,
-                                                   std::string_view token) {
-  auto scope = VerifyTrialToken(trial_key_, token);
-  if (!scope) return Status(StatusCode::kUnauthenticated, "invalid token");
-  const std::string allowed = "/api/v1/experiments/" + std::to_string(scope->experiment) +
-                              "/trials/" + std::to_string(scope->trial) + "/metrics";
-  if (request.method != "POST" || request.path != allowed)
-    return Status(StatusCode::kPermissionDenied,
-                  "a trial token may only report its own trial's metrics (POST " + allowed + ")");
-  auto user = CallOnControl(control_, [&] { return store_.FindUserById(scope->owner); });
-  if (!user.ok()) return user.status();
-  if (!*user) return Status(StatusCode::kUnauthenticated, "invalid token");
-  return jobs::Caller{(*user)->id, (*user)->name, (*user)->role};
+  return auth_->Authenticate(request);
 }
 
 HttpResponse ApiService::Handle(const HttpRequest& request) {
@@ -128,6 +97,8 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
   if (path.compare(0, base.size(), base) != 0)
     return ErrorResponse(NotFound("no route for " + path));
 
+  // Login, logout, the current session and passwords authenticate (or not) by themselves.
+  if (auto routed = session_routes_->Route(request)) return std::move(*routed);
   auto caller = Authenticate(request);
   if (!caller.ok()) return ErrorResponse(caller.status());
 
@@ -556,11 +527,7 @@ HttpResponse ApiService::RevokeToken(const jobs::Caller& caller, const std::stri
     return *token;
   });
   if (!revoked.ok()) return ErrorResponse(revoked.status());
-  {
-    std::lock_guard lock(auth_mu_);
-    auth_cache_.clear();
-    ++auth_generation_;
-  }
+  auth_->ForgetTokens();
   return JsonResponse(200, TokenInfoToJson(*revoked));
 }
 

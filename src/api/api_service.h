@@ -1,13 +1,14 @@
 #pragma once
 
 #include <map>
-#include <mutex>
+#include <memory>
 #include <string>
-#include <unordered_map>
 
+#include "api/authenticator.h"
 #include "api/control_port.h"
 #include "api/event_hub.h"
 #include "api/http_types.h"
+#include "api/session_routes.h"
 #include "jobs/job_controller.h"
 #include "store/store.h"
 
@@ -38,12 +39,12 @@ class ApiService {
   void Mount(const std::string& collection, SubRouter* router) { mounts_[collection] = router; }
   const ApiLimits& limits() const { return limits_; }
   // Accept trial tokens made with this key (api/tokens.h). Call before serving.
-  void SetTrialKey(std::string key) { trial_key_ = std::move(key); }
+  void SetTrialKey(std::string key) { auth_->SetTrialKey(std::move(key)); }
+  // The authentication every other route (web UI, proxies) shares with the API.
+  Authenticator& authenticator() { return *auth_; }
 
  private:
   Result<jobs::Caller> Authenticate(const HttpRequest& request);
-  // A trial token's caller (the experiment's owner), allowed on its one metrics route only.
-  Result<jobs::Caller> AuthenticateTrial(const HttpRequest& request, std::string_view token);
 
   HttpResponse SubmitJob(const jobs::Caller& caller, const HttpRequest& request);
   HttpResponse ListJobs(const jobs::Caller& caller, const HttpRequest& request);
@@ -65,13 +66,11 @@ class ApiService {
   store::Store& store_;
   EventHub& hub_;
   ApiLimits limits_;
-  std::string trial_key_;
+  SystemClock clock_;
+  std::unique_ptr<Authenticator> auth_;
+  std::unique_ptr<SessionRoutes> session_routes_;
 
   std::map<std::string, SubRouter*> mounts_;
-  std::mutex auth_mu_;
-  std::unordered_map<std::string, jobs::Caller> auth_cache_;  // token hash -> caller
-  // Bumped by every revocation: a lookup that started before one must not fill the cache.
-  uint64_t auth_generation_ = 0;
 };
 
 }  // namespace corral::api

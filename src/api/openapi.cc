@@ -273,6 +273,29 @@ json Build() {
          {{"200", {{"description", "the revoked token"}}},
           {"404", {{"description", "no such token"}}}},
          {{"parameters", {Param("id", "path", "integer", "token id")}}});
+  json string = {{"type", "string"}};
+  json login_body = {{"type", "object"},
+                     {"properties", {{"name", string}, {"password", string}, {"token", string}}},
+                     {"description", "name and password, or an API token to turn into a session"}};
+  json no_credentials = {{"security", json::array()}};
+  no_credentials["requestBody"] = Body(login_body);
+  paths["/api/v1/login"]["post"] =
+      Op("Log in: sets the corral_session cookie; replies name, role, csrf_token, expires_at "
+         "(429 with Retry-After after too many failures)",
+         {{"200", {{"description", "the session"}}}}, no_credentials);
+  paths["/api/v1/logout"]["post"] =
+      Op("End the cookie's session and clear the cookie", {{"200", {{"description", "done"}}}});
+  paths["/api/v1/session"]["get"] =
+      Op("The cookie's session: name, role, csrf_token, expires_at, idle_timeout_s",
+         {{"200", {{"description", "the session"}}}});
+  json password_body = {{"type", "object"},
+                        {"properties", {{"password", string}, {"old_password", string}}}};
+  paths["/api/v1/users/{name}/password"]["put"] =
+      Op("Set a password (name `me`: the caller's; another user's: admin); ends the user's "
+         "sessions",
+         {{"200", {{"description", "name and sessions_revoked"}}}},
+         {{"parameters", {Param("name", "path", "string", "user name, or me")}},
+          {"requestBody", Body(password_body)}});
 
   return {{"openapi", "3.0.3"},
           {"info",
@@ -280,10 +303,12 @@ json Build() {
             {"version", "1"},
             {"description", "GPU job queue, scheduler and executor of the Corral ML platform."}}},
           {"servers", {{{"url", "/"}}}},
-          {"security", {{{"bearer", json::array()}}}},
+          {"security", {{{"bearer", json::array()}}, {{"session", json::array()}}}},
           {"paths", paths},
           {"components",
-           {{"securitySchemes", {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}}}},
+           {{"securitySchemes",
+             {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
+              {"session", {{"type", "apiKey"}, {"in", "cookie"}, {"name", "corral_session"}}}}},
             {"schemas", {{"JobSpec", spec_schema}, {"Job", job}, {"Error", error}}}}}};
 }
 

@@ -159,6 +159,14 @@ int RunCli(int argc, char** argv) {
   users_create->fallthrough();
   users_create->add_option("name", flags.user_name, "User name")->required();
   users_create->add_flag("--admin", flags.user_admin, "Give the user the admin role");
+  PasswordOptions password_options;
+  CLI::App* users_passwd =
+      users->add_subcommand("passwd", "Set a user's password for browser logins (admin)");
+  users_passwd->fallthrough();
+  users_passwd->add_option("name", password_options.user, "User name")->required();
+  CLI::App* passwd = app.add_subcommand(
+      "passwd", "Set your password for browser logins (read from the terminal or stdin)");
+  passwd->fallthrough();
 
   CLI::App* token = app.add_subcommand("token", "Manage your API tokens");
   token->require_subcommand(1);
@@ -273,6 +281,8 @@ int RunCli(int argc, char** argv) {
   if (login->parsed()) return LoginCommand(ctx, LoginOptions{config_path});
   if (whoami->parsed()) return WhoamiCommand(ctx);
   if (users_create->parsed()) return CreateUserCommand(ctx, flags.user_name, flags.user_admin);
+  if (users_passwd->parsed()) return SetPasswordCommand(ctx, password_options);
+  if (passwd->parsed()) return SetPasswordCommand(ctx, PasswordOptions{});
   if (token_create->parsed()) return CreateTokenCommand(ctx, token_options);
   if (token_ls->parsed()) return ListTokensCommand(ctx, token_options);
   if (token_revoke->parsed()) return RevokeTokenCommand(ctx, token_options);

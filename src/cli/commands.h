@@ -65,6 +65,12 @@ struct LoginOptions {
 // Checks the context's connection with GET /whoami and saves it to the config file.
 int LoginCommand(CommandContext& ctx, const LoginOptions& options);
 int CreateUserCommand(CommandContext& ctx, const std::string& name, bool admin);
+struct PasswordOptions {
+  std::string user;  // empty: the caller's own password; else this user's (admin)
+};
+// Sets a password for browser logins (PUT /api/v1/users/{me|name}/password); ends the user's
+// browser sessions.
+int SetPasswordCommand(CommandContext& ctx, const PasswordOptions& options);
 struct TokenOptions {
   std::string label;  // create: a name to recognise the token by later
   std::string user;   // create: for another user (admin)

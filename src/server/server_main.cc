@@ -28,6 +28,7 @@
 #include "sched/scheduler.h"
 #include "server/control_loop.h"
 #include "server/http_server.h"
+#include "server/static_files.h"
 #include "store/store.h"
 
 namespace corral::server {
@@ -187,6 +188,10 @@ int RunServer(int argc, char** argv) {
                  "Open HTTP connections from one client address at most")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  std::string ui_dir = DefaultUiDir();
+  app.add_option("--ui-dir", ui_dir,
+                 "Directory of the web UI's files, served at / (default: share/corral/ui beside "
+                 "the binary, if present; empty: no UI)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -196,6 +201,17 @@ int RunServer(int argc, char** argv) {
                 : log_level == "warn"  ? log::Level::kWarn
                 : log_level == "error" ? log::Level::kError
                                        : log::Level::kInfo);
+
+  std::unique_ptr<StaticFiles> ui;
+  if (!ui_dir.empty()) {
+    auto opened = StaticFiles::Open(ui_dir);
+    if (!opened.ok()) {
+      fprintf(stderr, "corral server: %s\n", opened.status().ToString().c_str());
+      return 2;
+    }
+    ui = std::move(*opened);
+    log::Info("web UI from {}", ui->root());
+  }
 
   // Block the stop signals everywhere; one thread waits for them.
   sigset_t stop_signals;
@@ -344,8 +360,10 @@ int RunServer(int argc, char** argv) {
   hopts.host = host;
   hopts.port = static_cast<uint16_t>(port);
   hopts.max_body_bytes = service.limits().max_body_bytes;
-  auto http =
-      StartHttpServer(hopts, [&service](const api::HttpRequest& r) { return service.Handle(r); });
+  auto http = StartHttpServer(hopts, [&service, &ui](const api::HttpRequest& r) {
+    if (ui && StaticFiles::Serves(r.path)) return ui->Handle(r);
+    return service.Handle(r);
+  });
   if (!http.ok()) {
     fprintf(stderr, "corral server: %s\n", http.status().message().c_str());
     control.Stop();

@@ -121,11 +121,27 @@ constexpr const char* kEventsByOwner = R"sql(
 CREATE INDEX events_by_owner ON events(owner_id, seq);
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations{{
+// Browser sessions: users may have a password (an encoded argon2id hash); a session row is keyed
+// by the SHA-256 of its cookie, so the database never holds a usable session id.
+constexpr const char* kSessions = R"sql(
+ALTER TABLE users ADD COLUMN password_hash TEXT;
+CREATE TABLE sessions (
+  id_hash    TEXT PRIMARY KEY,
+  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  csrf_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen  INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_by_user ON sessions(user_id);
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations{{
     {"users, tokens, jobs, labels, events, settings", kInitialSchema},
     {"experiments, trials, metrics", kExperiments},
     {"trials.search_state", kTrialSearchState},
     {"events by owner", kEventsByOwner},
+    {"passwords and browser sessions", kSessions},
 }};
 
 }  // namespace

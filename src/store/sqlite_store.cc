@@ -229,6 +229,93 @@ class SqliteStore final : public Store {
         token_hash);
   }
 
+  // ---- passwords and sessions ----
+
+  Status SetPasswordHash(UserId user, const std::string& hash) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(auto q,
+                            conn_.Prepare("UPDATE users SET password_hash = ? WHERE id = ?"));
+    q.Bind(1, hash).Bind(2, user.value);
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(conn_.get()) == 0)
+      return NotFound(fmt::format("no user with id {}", user.value));
+    return Status::Ok();
+  }
+
+  Result<std::optional<std::string>> GetPasswordHash(UserId user) override {
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("SELECT password_hash FROM users WHERE id = ?"));
+    q.Bind(1, user.value);
+    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row || q.IsNull(0)) return std::optional<std::string>();
+    return std::optional<std::string>(std::string(q.Text(0)));
+  }
+
+  Status InsertSession(const Session& session) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, "
+                              "last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?)"));
+    q.Bind(1, session.id_hash)
+        .Bind(2, session.user.value)
+        .Bind(3, session.csrf_token)
+        .Bind(4, ToMillis(session.created_at))
+        .Bind(5, ToMillis(session.last_seen))
+        .Bind(6, ToMillis(session.expires_at));
+    Status s = q.Run();
+    if (!s.ok() && q.last_code() == SQLITE_CONSTRAINT_FOREIGNKEY)
+      return NotFound(fmt::format("no user with id {}", session.user.value));
+    return s;
+  }
+
+  Result<std::optional<Session>> FindSession(const std::string& id_hash) override {
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("SELECT id_hash, user_id, csrf_token, created_at, last_seen, "
+                              "expires_at FROM sessions WHERE id_hash = ?"));
+    q.Bind(1, id_hash);
+    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<Session>();
+    Session s;
+    s.id_hash = std::string(q.Text(0));
+    s.user = UserId(q.Int(1));
+    s.csrf_token = std::string(q.Text(2));
+    s.created_at = FromMillis(q.Int(3));
+    s.last_seen = FromMillis(q.Int(4));
+    s.expires_at = FromMillis(q.Int(5));
+    return std::optional<Session>(std::move(s));
+  }
+
+  Status TouchSession(const std::string& id_hash, TimePoint last_seen) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(auto q,
+                            conn_.Prepare("UPDATE sessions SET last_seen = ? WHERE id_hash = ?"));
+    q.Bind(1, ToMillis(last_seen)).Bind(2, id_hash);
+    return q.Run();
+  }
+
+  Status DeleteSession(const std::string& id_hash) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("DELETE FROM sessions WHERE id_hash = ?"));
+    q.Bind(1, id_hash);
+    return q.Run();
+  }
+
+  Result<int64_t> DeleteUserSessions(UserId user) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("DELETE FROM sessions WHERE user_id = ?"));
+    q.Bind(1, user.value);
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    return static_cast<int64_t>(sqlite3_changes(conn_.get()));
+  }
+
+  Result<int64_t> DeleteExpiredSessions(TimePoint now, TimePoint idle_before) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("DELETE FROM sessions WHERE expires_at <= ? OR last_seen < ?"));
+    q.Bind(1, ToMillis(now)).Bind(2, ToMillis(idle_before));
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    return static_cast<int64_t>(sqlite3_changes(conn_.get()));
+  }
+
   // ---- jobs ----
 
   Status InsertJob(Job& job) override {

@@ -9,6 +9,7 @@
 #include "common/result.h"
 #include "model/experiment.h"
 #include "model/job.h"
+#include "model/session.h"
 #include "model/user.h"
 
 namespace corral::store {
@@ -71,6 +72,20 @@ class Store {
   virtual Result<std::optional<TokenInfo>> FindToken(int64_t id) = 0;
   // kNotFound when there is no such token.
   virtual Status DeleteToken(int64_t id) = 0;
+
+  // Passwords (an encoded argon2id hash, never the password) and browser sessions.
+  // SetPasswordHash: kNotFound for an unknown user. GetPasswordHash: nullopt when none is set.
+  virtual Status SetPasswordHash(UserId user, const std::string& hash) = 0;
+  virtual Result<std::optional<std::string>> GetPasswordHash(UserId user) = 0;
+  virtual Status InsertSession(const Session& session) = 0;
+  virtual Result<std::optional<Session>> FindSession(const std::string& id_hash) = 0;
+  // Records activity; nothing happens for a session that no longer exists.
+  virtual Status TouchSession(const std::string& id_hash, TimePoint last_seen) = 0;
+  // Deleting what does not exist is not an error. DeleteUserSessions returns how many went.
+  virtual Status DeleteSession(const std::string& id_hash) = 0;
+  virtual Result<int64_t> DeleteUserSessions(UserId user) = 0;
+  // Sessions past their absolute end, or idle since before `idle_before`.
+  virtual Result<int64_t> DeleteExpiredSessions(TimePoint now, TimePoint idle_before) = 0;
 
   // Jobs. InsertJob assigns job.id. UpdateJob rewrites the mutable part (state, reason, attempts,
   // ended_at, cancel flag).
