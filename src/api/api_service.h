@@ -41,6 +41,8 @@ class ApiService {
   void SetTrialKey(std::string key) { trial_key_ = std::move(key); }
 
  private:
+  // Handle without its exception barrier.
+  HttpResponse Route(const HttpRequest& request);
   Result<jobs::Caller> Authenticate(const HttpRequest& request);
   // A trial token's caller (the experiment's owner), allowed on its one metrics route only.
   Result<jobs::Caller> AuthenticateTrial(const HttpRequest& request, std::string_view token);
