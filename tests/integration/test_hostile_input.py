@@ -45,7 +45,8 @@ def snapshot(srv):
     jobs = send(srv, "GET", "/api/v1/jobs?limit=1000")[1]["jobs"]
     exps = send(srv, "GET", "/api/v1/experiments")[1]["experiments"]
     users = send(srv, "GET", "/api/v1/users")[1]["users"]
-    queues = send(srv, "GET", "/api/v1/queues")[1]["queues"]
+    queues = [{k: q[k] for k in ("name", "configured", "guaranteed_gpus", "max_gpus", "weight")}
+              for q in send(srv, "GET", "/api/v1/queues")[1]["queues"]]
     tokens = send(srv, "GET", "/api/v1/tokens?all=true")[1]["tokens"]
     return (len(jobs), len(exps), len(users), json.dumps(queues, sort_keys=True), len(tokens))
 
@@ -213,7 +214,7 @@ def test_katib_name_names_metadata(srv):
             "spec:\n  objective: {type: minimize, objectiveMetricName: loss}\n"
             "  algorithm: {algorithmName: random}\n  maxTrialCount: 1\n  parameters:\n"
             "    - {name: x, parameterType: double, feasibleSpace: {min: '0', max: '1'}}\n"
-            "  trialTemplate:\n    trialSpec:\n      apiVersion: batch/v1\n      kind: Job\n"
+            "  trialTemplate:\n    primaryContainerName: t\n    trialSpec:\n      apiVersion: batch/v1\n      kind: Job\n"
             "      spec:\n        template:\n          spec:\n            containers:\n"
             "              - {name: t, image: x, command: [sleep, '1']}\n")
     refused(srv, "POST", "/api/v1/experiments", body, "application/yaml", field="metadata.name")
