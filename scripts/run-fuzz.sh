@@ -20,7 +20,7 @@ for t in "$@"; do
     tail -40 "$build/fuzz-$t.log"
     status=1
   else
-    grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$build/fuzz-$t.log" | tr '\n' ' '
+    grep -aE "stat::number_of_executed_units|stat::peak_rss_mb" "$build/fuzz-$t.log" | tr '\n' ' '
     echo
   fi
 done
