@@ -136,7 +136,7 @@ Status CheckTrialTemplate(const TrialTemplate& t) {
   CORRAL_RETURN_IF_ERROR(rules::CheckScript("trial.script", t.script));
   CORRAL_RETURN_IF_ERROR(rules::CheckEnv("trial.env", t.env));
   CORRAL_RETURN_IF_ERROR(rules::CheckName("trial.queue", t.queue));
-  // A relative workdir resolves below the trial's own directory and must stay there.
+  // A relative workdir is taken from the server's working directory; it must not climb out of it.
   if (!t.workdir.empty())
     CORRAL_RETURN_IF_ERROR(rules::CheckContainedPath("trial.workdir", t.workdir));
   return Status::Ok();
