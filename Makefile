@@ -5,10 +5,13 @@
 #              including an AddressSanitizer/UBSan build of the unit tests
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 20
+FUZZ_TARGETS := json yaml http trace
 PYTHON ?= /usr/bin/python3
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps build binaries run stop test unit asan integration bench-submit bench-sched bench-tune bench-experiment bench-http format clean
+.PHONY: all deps test-deps build binaries run stop test unit asan integration fuzz bench-fuzz bench-submit bench-sched bench-tune bench-experiment bench-http format clean
 
 all: build
 
@@ -36,6 +39,7 @@ test: test-deps build
 	./scripts/check-sched-purity.sh
 	cd $(BUILD) && ctest --output-on-failure -j $(NINJA_JOBS) --timeout 300
 	$(MAKE) asan
+	$(MAKE) fuzz
 	$(MAKE) integration
 
 unit: build
@@ -46,6 +50,17 @@ asan:
 	  -DCORRAL_SANITIZE=ON -DCORRAL_BENCH=OFF >/dev/null
 	ninja -C $(ASAN_BUILD) -j $(NINJA_JOBS) $$(ninja -C $(ASAN_BUILD) -t targets all | grep -oE '^[a-z]+_test:' | tr -d ':')
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0 ctest --output-on-failure -j $(NINJA_JOBS) --timeout 300
+
+# Each parser's libFuzzer target runs FUZZ_SECONDS on its seed corpus; any crash fails the run and
+# leaves its input in $(FUZZ_BUILD)/crashes/<target>/.
+fuzz:
+	cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCORRAL_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++-14 \
+	  -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	ninja -C $(FUZZ_BUILD) -j $(NINJA_JOBS) $(addsuffix _fuzz,$(FUZZ_TARGETS))
+	./scripts/run-fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+bench-fuzz:
+	$(MAKE) fuzz FUZZ_SECONDS=600
 
 integration:
 	CORRAL_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) -m pytest -q -p no:cacheprovider tests/integration
@@ -71,4 +86,4 @@ format:
 	find src tests bench -name '*.cc' -o -name '*.h' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

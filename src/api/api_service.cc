@@ -4,25 +4,34 @@
 
 #include <charconv>
 #include <fstream>
-#include <regex>
 #include <thread>
 
 #include "api/error_response.h"
+#include "api/event_stream.h"
 #include "api/job_json.h"
 #include "api/json_reader.h"
 #include "api/openapi.h"
 #include "api/queue_json.h"
 #include "api/tokens.h"
+#include "common/log.h"
+#include "common/utf8.h"
+#include "model/field_rules.h"
 
 namespace corral::api {
 namespace {
 
 using nlohmann::json;
 
+// Replacing bad bytes rather than throwing: text read back from the store predates the field
+// rules, and a response must never fail to serialise.
+std::string Dump(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
 HttpResponse JsonResponse(int status, const json& body) {
   HttpResponse r;
   r.status = status;
-  r.body = body.dump();
+  r.body = Dump(body);
   return r;
 }
 
@@ -67,6 +76,8 @@ json EventToJson(const store::StoredEvent& e) {
           {"message", e.message}};
 }
 
+constexpr size_t kMaxTokenLabelBytes = 64;
+
 std::string_view RoleName(Role r) { return r == Role::kAdmin ? "admin" : "user"; }
 
 }  // namespace
@@ -85,7 +96,37 @@ Result<jobs::Caller> ApiService::Authenticate(const HttpRequest& request) {
   return auth_->Authenticate(request);
 }
 
+// Nothing a request carries may take the server down: an exception that escapes a handler (a bug)
+// becomes a 500 and a log line, and so does one thrown later while a stream is written.
 HttpResponse ApiService::Handle(const HttpRequest& request) {
+  auto internal = [&](const char* what) {
+    log::Error("{} {}: internal error: {}", request.method, request.path, what);
+    return ErrorResponse(Internal("internal error"));
+  };
+  HttpResponse response;
+  try {
+    response = Route(request);
+  } catch (const std::exception& e) {
+    return internal(e.what());
+  } catch (...) {
+    return internal("unknown exception");
+  }
+  if (response.stream) {
+    response.stream = [inner = std::move(response.stream), method = request.method,
+                       path = request.path](StreamSink& sink) {
+      try {
+        inner(sink);
+      } catch (const std::exception& e) {
+        log::Error("{} {}: stream ended by an internal error: {}", method, path, e.what());
+      } catch (...) {
+        log::Error("{} {}: stream ended by an internal error", method, path);
+      }
+    };
+  }
+  return response;
+}
+
+HttpResponse ApiService::Route(const HttpRequest& request) {
   const std::string& path = request.path;
   if (path == "/healthz") return JsonResponse(200, {{"status", "ok"}});
   if (path == "/api/v1/openapi.json" && request.method == "GET") {
@@ -96,6 +137,18 @@ HttpResponse ApiService::Handle(const HttpRequest& request) {
   const std::string base = "/api/v1/";
   if (path.compare(0, base.size(), base) != 0)
     return ErrorResponse(NotFound("no route for " + path));
+  if (size_t bad = FirstInvalidUtf8(path); bad != std::string::npos)
+    return ErrorResponse(
+        InvalidArgument("path", "is not valid UTF-8 (byte " + std::to_string(bad) + ")"));
+  for (const auto& [key, value] : request.query) {
+    if (!IsValidUtf8(key))
+      return ErrorResponse(InvalidArgument("query", "a parameter name is not valid UTF-8"));
+    if (size_t bad = FirstInvalidUtf8(value); bad != std::string::npos)
+      return ErrorResponse(
+          InvalidArgument(key, "is not valid UTF-8 (byte " + std::to_string(bad) + ")"));
+    if (value.find('\0') != std::string::npos)
+      return ErrorResponse(InvalidArgument(key, "must not contain NUL bytes"));
+  }
 
   // Login, logout, the current session and passwords authenticate (or not) by themselves.
   if (auto routed = session_routes_->Route(request)) return std::move(*routed);
@@ -314,7 +367,7 @@ HttpResponse ApiService::Logs(const jobs::Caller& caller, JobId id, const HttpRe
                                       ? json()
                                       : json(*job->attempts.back().exit_code)},
                     {"reason", job->reason}};
-        sink.Write(SseEvent("end", end.dump()));
+        sink.Write(SseEvent("end", Dump(end)));
         return;
       }
       bool complete = true;
@@ -337,47 +390,21 @@ HttpResponse ApiService::Events(const jobs::Caller& caller, const HttpRequest& r
     if (!v || *v < 0) return ErrorResponse(InvalidArgument("since", "must be an integer >= 0"));
     since = *v;
   }
-  if (since < 0) since = hub_.last_seq();
   HttpResponse r;
   r.content_type = "text/event-stream";
   r.headers.push_back({"Cache-Control", "no-cache"});
   r.stream = [this, caller, since](StreamSink& sink) {
-    int64_t seen = since;
-    auto visible = [&](const store::StoredEvent& e) {
-      return caller.is_admin() || e.owner == caller.id;
-    };
-    // Catch up from the store first: the hub keeps only recent events.
-    for (;;) {
-      auto batch = CallOnControl(control_, [&] {
-        return store_.EventsAfter(
-            seen, 500, caller.is_admin() ? std::nullopt : std::optional<UserId>(caller.id));
-      });
-      if (!batch.ok() || batch->empty()) break;
-      std::string out;
-      for (auto& e : *batch) {
-        seen = e.seq;
-        if (visible(e)) out += SseEvent("job", EventToJson(e).dump(), e.seq);
-      }
-      if (!out.empty() && !sink.Write(out)) return;
-    }
-    if (!sink.Write(": connected\n\n")) return;
-    auto last_write = std::chrono::steady_clock::now();
-    while (!hub_.closed()) {
-      bool complete = true;
-      auto news = hub_.After(seen, std::chrono::milliseconds(1000), &complete);
-      std::string out;
-      for (auto& e : news) {
-        if (e.seq <= seen) continue;
-        seen = e.seq;
-        if (visible(e)) out += SseEvent("job", EventToJson(e).dump(), e.seq);
-      }
-      auto now = std::chrono::steady_clock::now();
-      if (out.empty() && now - last_write > std::chrono::seconds(15)) out = ": keep-alive\n\n";
-      if (!out.empty()) {
-        if (!sink.Write(out)) return;
-        last_write = now;
-      }
-    }
+    std::optional<UserId> owner =
+        caller.is_admin() ? std::nullopt : std::optional<UserId>(caller.id);
+    EventStream stream(
+        hub_,
+        [this, owner](int64_t after, int limit) {
+          return CallOnControl(control_, [&] { return store_.EventsAfter(after, limit, owner); });
+        },
+        [caller](const store::StoredEvent& e) { return caller.is_admin() || e.owner == caller.id; },
+        [](const store::StoredEvent& e) { return SseEvent("job", Dump(EventToJson(e)), e.seq); },
+        since, {});
+    stream.Run(sink);
   };
   return r;
 }
@@ -397,10 +424,7 @@ HttpResponse ApiService::CreateUser(const jobs::Caller& caller, const HttpReques
   auto name = r.String("name");
   if (!name.ok()) return ErrorResponse(name.status());
   if (!*name) return ErrorResponse(InvalidArgument("name", "is required"));
-  static const std::regex re("^[a-z_][a-z0-9_.-]{0,63}$");
-  if (!std::regex_match(**name, re))
-    return ErrorResponse(InvalidArgument(
-        "name", "must be 1-64 lower-case letters, digits, '_', '.', '-' starting with a letter"));
+  if (Status s = rules::CheckUserName("name", **name); !s.ok()) return ErrorResponse(s);
   auto role_name = r.String("role");
   if (!role_name.ok()) return ErrorResponse(role_name.status());
   Role role = Role::kUser;
@@ -459,12 +483,14 @@ HttpResponse ApiService::CreateToken(const jobs::Caller& caller, const HttpReque
     auto l = r.String("label");
     if (!l.ok()) return ErrorResponse(l.status());
     if (*l) {
-      if ((*l)->empty() || (*l)->size() > 64)
-        return ErrorResponse(InvalidArgument("label", "must be 1-64 characters"));
+      if (Status s = rules::CheckName("label", **l, kMaxTokenLabelBytes); !s.ok())
+        return ErrorResponse(s);
       label = **l;
     }
     auto u = r.String("user");
     if (!u.ok()) return ErrorResponse(u.status());
+    if (*u)
+      if (Status s = rules::CheckUserName("user", **u); !s.ok()) return ErrorResponse(s);
     if (*u && **u != caller.name) {
       if (!caller.is_admin())
         return ErrorResponse(
@@ -543,7 +569,7 @@ HttpResponse ApiService::SetQueues(const jobs::Caller& caller, const HttpRequest
   if (!body.ok()) return ErrorResponse(body.status());
   auto queues = ParseQueues(*body);
   if (!queues.ok()) return ErrorResponse(queues.status());
-  std::string stored = QueueConfigsToJson(*queues).dump();
+  std::string stored = Dump(QueueConfigsToJson(*queues));
   auto done = CallDurable(control_, [&]() -> Result<int> {
     CORRAL_RETURN_IF_ERROR(jobs_.SetQueues(*queues));
     CORRAL_RETURN_IF_ERROR(store_.PutSetting(kQueuesSetting, stored));

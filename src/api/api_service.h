@@ -44,6 +44,8 @@ class ApiService {
   Authenticator& authenticator() { return *auth_; }
 
  private:
+  // Handle without its exception barrier.
+  HttpResponse Route(const HttpRequest& request);
   Result<jobs::Caller> Authenticate(const HttpRequest& request);
 
   HttpResponse SubmitJob(const jobs::Caller& caller, const HttpRequest& request);

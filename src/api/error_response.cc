@@ -41,7 +41,8 @@ HttpResponse ErrorResponse(const Status& status) {
        {{"code", StatusCodeName(status.code())}, {"message", message}, {"details", details}}}};
   HttpResponse r;
   r.status = HttpStatusFor(status.code());
-  r.body = body.dump();
+  // Messages echo what the client sent; bad bytes become U+FFFD instead of an exception.
+  r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (r.status == 401) r.headers.push_back({"WWW-Authenticate", "Bearer"});
   return r;
 }

@@ -6,7 +6,10 @@ void EventHub::Publish(const store::StoredEvent& event) {
   {
     std::lock_guard lock(mu_);
     events_.push_back(event);
-    if (events_.size() > capacity_) events_.pop_front();
+    if (events_.size() > capacity_) {
+      dropped_through_ = events_.front().seq;
+      events_.pop_front();
+    }
     last_seq_ = event.seq;
   }
   cv_.notify_all();
@@ -17,7 +20,7 @@ std::vector<store::StoredEvent> EventHub::After(int64_t after, std::chrono::mill
   std::unique_lock lock(mu_);
   cv_.wait_for(lock, wait, [&] { return closed_ || last_seq_ > after; });
   std::vector<store::StoredEvent> out;
-  if (complete) *complete = events_.empty() || events_.front().seq <= after + 1 || after == 0;
+  if (complete) *complete = dropped_through_ <= after;
   for (auto& e : events_)
     if (e.seq > after) out.push_back(e);
   return out;

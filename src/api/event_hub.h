@@ -18,7 +18,8 @@ class EventHub {
 
   void Publish(const store::StoredEvent& event);
   // Events with seq > after that are still held, oldest first; waits up to `wait` for one.
-  // `complete` is false when events after `after` have already been dropped from memory.
+  // `complete` is false when events after `after` have already been dropped from memory; the
+  // caller then reads them from the store (api/event_stream.h).
   std::vector<store::StoredEvent> After(int64_t after, std::chrono::milliseconds wait,
                                         bool* complete);
   int64_t last_seq() const;
@@ -32,6 +33,7 @@ class EventHub {
   std::deque<store::StoredEvent> events_;
   size_t capacity_;
   int64_t last_seq_ = 0;
+  int64_t dropped_through_ = 0;  // highest seq no longer held
   bool closed_ = false;
 };
 

@@ -7,6 +7,8 @@
 
 #include "api/error_response.h"
 #include "api/json_reader.h"
+#include "common/log.h"
+#include "model/field_rules.h"
 
 namespace corral::api {
 
@@ -20,6 +22,8 @@ HttpResponse JsonResponse(int status, const json& body) {
   r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
   return r;
 }
+
+constexpr size_t kMaxMetricNameBytes = 256;
 
 std::optional<int64_t> ParseId(const std::string& s) {
   int64_t v = 0;
@@ -127,6 +131,19 @@ Result<json> ParseSpecBody(const std::string& body, const std::string& content_t
 HttpResponse ExperimentsRoutes::Handle(const jobs::Caller& caller,
                                        const std::vector<std::string>& parts,
                                        const HttpRequest& request) {
+  try {
+    return Route(caller, parts, request);
+  } catch (const std::exception& e) {
+    log::Error("{} {}: internal error: {}", request.method, request.path, e.what());
+  } catch (...) {
+    log::Error("{} {}: internal error: unknown exception", request.method, request.path);
+  }
+  return ErrorResponse(Internal("internal error"));
+}
+
+HttpResponse ExperimentsRoutes::Route(const jobs::Caller& caller,
+                                      const std::vector<std::string>& parts,
+                                      const HttpRequest& request) {
   const std::string& m = request.method;
   if (parts.size() == 1) {
     if (m == "POST") return Create(caller, request);
@@ -218,6 +235,8 @@ HttpResponse ExperimentsRoutes::PushMetric(const jobs::Caller& caller, Experimen
   auto name = r.String("name");
   if (!name.ok()) return ErrorResponse(name.status());
   if (!*name || (*name)->empty()) return ErrorResponse(InvalidArgument("name", "is required"));
+  if (Status s = rules::CheckText("name", **name, kMaxMetricNameBytes); !s.ok())
+    return ErrorResponse(s);
   auto value = r.Number("value", -HUGE_VAL, HUGE_VAL);
   if (!value.ok()) return ErrorResponse(value.status());
   if (!*value) return ErrorResponse(InvalidArgument("value", "is required"));

@@ -20,6 +20,9 @@ class ExperimentsRoutes final : public SubRouter {
                       const HttpRequest& request) override;
 
  private:
+  // Handle without its exception barrier.
+  HttpResponse Route(const jobs::Caller& caller, const std::vector<std::string>& parts,
+                     const HttpRequest& request);
   HttpResponse Create(const jobs::Caller& caller, const HttpRequest& request);
   HttpResponse PushMetric(const jobs::Caller& caller, ExperimentId id, int number,
                           const HttpRequest& request);

@@ -1,8 +1,7 @@
 #include "api/job_json.h"
 
-#include <regex>
-
 #include "api/json_reader.h"
+#include "model/field_rules.h"
 
 namespace corral::api {
 namespace {
@@ -14,20 +13,10 @@ constexpr int kMaxGpusPerReplica = 64;
 constexpr int kMaxCpusPerReplica = 4096;
 constexpr int64_t kMaxMemoryMb = int64_t{64} << 20;  // 64 TiB
 constexpr int64_t kMaxTimeLimitS = int64_t{366} * 24 * 3600;
-constexpr size_t kMaxArgs = 4096;
-constexpr size_t kMaxStringBytes = 64 * 1024;
 
-bool ValidName(const std::string& s) {
-  static const std::regex re("^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$");
-  return std::regex_match(s, re);
-}
-bool ValidEnvKey(const std::string& s) {
-  static const std::regex re("^[A-Za-z_][A-Za-z0-9_]{0,255}$");
-  return std::regex_match(s, re);
-}
-
+// Reads an object of strings; the field rules judge keys and values afterwards.
 Status ReadStringMap(const JsonObjectReader& r, const std::string& key,
-                     std::map<std::string, std::string>& out, bool env_keys) {
+                     std::map<std::string, std::string>& out) {
   if (!r.Has(key)) return Status::Ok();
   const json& v = r.At(key);
   std::string path = r.PathOf(key);
@@ -35,14 +24,9 @@ Status ReadStringMap(const JsonObjectReader& r, const std::string& key,
     return InvalidArgument(path,
                            std::string("must be an object of strings, got ") + JsonTypeName(v));
   for (auto& [k, val] : v.items()) {
-    std::string p = path + "." + k;
-    if (env_keys && !ValidEnvKey(k))
-      return InvalidArgument(p, "is not a valid environment variable name");
-    if (!env_keys && (k.empty() || k.size() > 253)) return InvalidArgument(p, "invalid label key");
     if (!val.is_string())
-      return InvalidArgument(p, std::string("must be a string, got ") + JsonTypeName(val));
-    if (val.get_ref<const std::string&>().size() > kMaxStringBytes)
-      return InvalidArgument(p, "is longer than 64 KiB");
+      return InvalidArgument(path + "." + k,
+                             std::string("must be a string, got ") + JsonTypeName(val));
     out[k] = val.get<std::string>();
   }
   return Status::Ok();
@@ -61,8 +45,7 @@ Result<JobSpec> ParseJobSpec(const json& body) {
   JobSpec spec;
   CORRAL_ASSIGN_OR_RETURN(auto name, r.String("name"));
   if (name) {
-    if (!ValidName(*name))
-      return InvalidArgument("name", "must be 1-253 characters of letters, digits, '.', '_', '-'");
+    CORRAL_RETURN_IF_ERROR(rules::CheckName("name", *name, rules::kMaxJobNameBytes));
     spec.name = *name;
   }
   if (r.Has("command")) {
@@ -71,21 +54,21 @@ Result<JobSpec> ParseJobSpec(const json& body) {
       return InvalidArgument("command",
                              std::string("must be an array of strings, got ") + JsonTypeName(c));
     if (c.empty()) return InvalidArgument("command", "must not be empty");
-    if (c.size() > kMaxArgs) return InvalidArgument("command", "has too many arguments");
+    if (c.size() > rules::kMaxArgs)
+      return InvalidArgument("command",
+                             "has more than " + std::to_string(rules::kMaxArgs) + " arguments");
     for (size_t i = 0; i < c.size(); ++i) {
       std::string p = "command[" + std::to_string(i) + "]";
       if (!c[i].is_string())
         return InvalidArgument(p, std::string("must be a string, got ") + JsonTypeName(c[i]));
-      if (c[i].get_ref<const std::string&>().size() > kMaxStringBytes)
-        return InvalidArgument(p, "is longer than 64 KiB");
       spec.command.push_back(c[i].get<std::string>());
     }
-    if (spec.command[0].empty()) return InvalidArgument("command[0]", "must not be empty");
+    CORRAL_RETURN_IF_ERROR(rules::CheckArgv("command", spec.command));
   }
   CORRAL_ASSIGN_OR_RETURN(auto script, r.String("script"));
   if (script) {
     if (script->empty()) return InvalidArgument("script", "must not be empty");
-    if (script->size() > 1024 * 1024) return InvalidArgument("script", "is longer than 1 MiB");
+    CORRAL_RETURN_IF_ERROR(rules::CheckScript("script", *script));
     spec.script = *script;
   }
   if (spec.command.empty() && spec.script.empty())
@@ -106,11 +89,19 @@ Result<JobSpec> ParseJobSpec(const json& body) {
     if (cpus) spec.resources.cpus = static_cast<int>(*cpus);
     if (mem) spec.resources.memory_mb = *mem;
   }
-  CORRAL_RETURN_IF_ERROR(ReadStringMap(r, "env", spec.env, true));
-  CORRAL_RETURN_IF_ERROR(ReadStringMap(r, "labels", spec.labels, false));
+  if (r.Has("env") && r.At("env").is_object() && r.At("env").size() > rules::kMaxEnvEntries)
+    return InvalidArgument("env",
+                           "has more than " + std::to_string(rules::kMaxEnvEntries) + " entries");
+  if (r.Has("labels") && r.At("labels").is_object() && r.At("labels").size() > rules::kMaxLabels)
+    return InvalidArgument("labels",
+                           "has more than " + std::to_string(rules::kMaxLabels) + " labels");
+  CORRAL_RETURN_IF_ERROR(ReadStringMap(r, "env", spec.env));
+  CORRAL_RETURN_IF_ERROR(rules::CheckEnv("env", spec.env));
+  CORRAL_RETURN_IF_ERROR(ReadStringMap(r, "labels", spec.labels));
+  CORRAL_RETURN_IF_ERROR(rules::CheckLabels("labels", spec.labels));
   CORRAL_ASSIGN_OR_RETURN(auto workdir, r.String("workdir"));
   if (workdir && !workdir->empty()) {
-    if ((*workdir)[0] != '/') return InvalidArgument("workdir", "must be an absolute path");
+    CORRAL_RETURN_IF_ERROR(rules::CheckAbsolutePath("workdir", *workdir));
     spec.workdir = *workdir;
   }
   CORRAL_ASSIGN_OR_RETURN(auto priority, r.String("priority"));
@@ -124,7 +115,7 @@ Result<JobSpec> ParseJobSpec(const json& body) {
   }
   CORRAL_ASSIGN_OR_RETURN(auto queue, r.String("queue"));
   if (queue) {
-    if (!ValidName(*queue)) return InvalidArgument("queue", "is not a valid queue name");
+    CORRAL_RETURN_IF_ERROR(rules::CheckName("queue", *queue));
     spec.queue = *queue;
   }
   CORRAL_ASSIGN_OR_RETURN(auto limit, r.Int("time_limit_s", 1, kMaxTimeLimitS));

@@ -1,7 +1,5 @@
 #include "api/json_reader.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cmath>
 #include <set>
 
@@ -87,80 +85,6 @@ Result<std::optional<bool>> JsonObjectReader::Bool(const std::string& key) const
   if (!v.is_boolean())
     return InvalidArgument(PathOf(key), std::string("must be a boolean, got ") + JsonTypeName(v));
   return std::optional<bool>(v.get<bool>());
-}
-
-namespace {
-
-// YAML scalars carry no type: plain scalars that read as numbers or booleans become those, quoted
-// ones stay strings.
-Result<nlohmann::json> YamlToJson(const YAML::Node& node, const std::string& path) {
-  switch (node.Type()) {
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      return nlohmann::json();
-    case YAML::NodeType::Scalar: {
-      const std::string& s = node.Scalar();
-      if (node.Tag() == "!") return nlohmann::json(s);  // quoted
-      if (s == "true" || s == "True" || s == "TRUE") return nlohmann::json(true);
-      if (s == "false" || s == "False" || s == "FALSE") return nlohmann::json(false);
-      if (s == "null" || s == "~") return nlohmann::json();
-      char* end = nullptr;
-      errno = 0;
-      long long i = std::strtoll(s.c_str(), &end, 10);
-      if (!s.empty() && end && *end == '\0' && errno == 0) return nlohmann::json(i);
-      end = nullptr;
-      double d = std::strtod(s.c_str(), &end);
-      if (!s.empty() && end && *end == '\0' && std::isfinite(d)) return nlohmann::json(d);
-      return nlohmann::json(s);
-    }
-    case YAML::NodeType::Sequence: {
-      nlohmann::json arr = nlohmann::json::array();
-      size_t i = 0;
-      for (const auto& item : node) {
-        auto v = YamlToJson(item, path + "[" + std::to_string(i++) + "]");
-        if (!v.ok()) return v.status();
-        arr.push_back(std::move(*v));
-      }
-      return arr;
-    }
-    case YAML::NodeType::Map: {
-      nlohmann::json obj = nlohmann::json::object();
-      for (const auto& kv : node) {
-        if (!kv.first.IsScalar()) return InvalidArgument(path, "mapping keys must be strings");
-        std::string key = kv.first.Scalar();
-        auto v = YamlToJson(kv.second, path.empty() ? key : path + "." + key);
-        if (!v.ok()) return v.status();
-        obj[key] = std::move(*v);
-      }
-      return obj;
-    }
-  }
-  return nlohmann::json();
-}
-
-}  // namespace
-
-Result<nlohmann::json> ParseBody(const std::string& body, const std::string& content_type) {
-  bool yaml = content_type.find("yaml") != std::string::npos;
-  if (yaml) {
-    try {
-      YAML::Node node = YAML::Load(body);
-      return YamlToJson(node, "");
-    } catch (const YAML::Exception& e) {
-      return InvalidArgument("body", std::string("malformed YAML: ") + e.what());
-    }
-  }
-  auto parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) {
-    try {
-      auto unused = nlohmann::json::parse(body);
-      (void)unused;
-    } catch (const nlohmann::json::parse_error& e) {
-      return InvalidArgument("body", std::string("malformed JSON: ") + e.what());
-    }
-    return InvalidArgument("body", "malformed JSON");
-  }
-  return parsed;
 }
 
 }  // namespace corral::api

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "api/body_parser.h"
 #include "common/result.h"
 
 namespace corral::api {
@@ -39,9 +40,5 @@ class JsonObjectReader {
 };
 
 const char* JsonTypeName(const nlohmann::json& v);
-
-// Parses a request body as JSON, or as YAML when the content type says so. Errors are
-// invalid_argument with a position.
-Result<nlohmann::json> ParseBody(const std::string& body, const std::string& content_type);
 
 }  // namespace corral::api

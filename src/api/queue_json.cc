@@ -1,8 +1,7 @@
 #include "api/queue_json.h"
 
-#include <regex>
-
 #include "api/json_reader.h"
+#include "model/field_rules.h"
 
 namespace corral::api {
 
@@ -13,7 +12,6 @@ Result<std::vector<sched::QueueConfig>> ParseQueues(const json& body) {
   CORRAL_RETURN_IF_ERROR(top.Check({"queues"}));
   if (!top.Has("queues") || !top.At("queues").is_array())
     return InvalidArgument("queues", "must be an array of queues");
-  static const std::regex name_re("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$");
   std::vector<sched::QueueConfig> out;
   const json& arr = top.At("queues");
   for (size_t i = 0; i < arr.size(); ++i) {
@@ -23,8 +21,7 @@ Result<std::vector<sched::QueueConfig>> ParseQueues(const json& body) {
     sched::QueueConfig q;
     CORRAL_ASSIGN_OR_RETURN(auto name, r.String("name"));
     if (!name) return InvalidArgument(path + ".name", "is required");
-    if (!std::regex_match(*name, name_re))
-      return InvalidArgument(path + ".name", "must be 1-63 letters, digits, '.', '_', '-'");
+    CORRAL_RETURN_IF_ERROR(rules::CheckName(path + ".name", *name));
     q.name = *name;
     CORRAL_ASSIGN_OR_RETURN(auto guaranteed, r.Int("guaranteed_gpus", 0, 1 << 20));
     CORRAL_ASSIGN_OR_RETURN(auto max, r.Int("max_gpus", -1, 1 << 20));

@@ -263,8 +263,11 @@ int RunCli(int argc, char** argv) {
     ApplyGivenRunFlags(*run, flags);
     rf.command = split.command;
     std::error_code ec;
-    rf.workdir = rf.workdir.empty() ? std::filesystem::current_path(ec).string()
-                                    : std::filesystem::absolute(rf.workdir, ec).string();
+    // The server takes only normal absolute paths ("/a/b", never "/a/./b/").
+    rf.workdir = rf.workdir.empty()
+                     ? std::filesystem::current_path(ec).string()
+                     : std::filesystem::absolute(rf.workdir, ec).lexically_normal().string();
+    while (rf.workdir.size() > 1 && rf.workdir.back() == '/') rf.workdir.pop_back();
     return RunCommand(ctx, std::move(flags.run));
   }
   if (ps->parsed()) return PsCommand(ctx, flags.ps);

@@ -2,11 +2,16 @@
 
 #include <fmt/core.h>
 
+#include <string>
 #include <string_view>
 
 namespace corral::log {
 
 enum class Level { kDebug = 0, kInfo, kWarn, kError };
+
+// The message as one line of valid UTF-8: control characters become \n, \r, \t or \xNN
+// escapes and invalid bytes U+FFFD, so text from a request can never forge a log line.
+std::string EscapeForLog(std::string_view message);
 
 void SetLevel(Level level);
 Level GetLevel();

@@ -97,7 +97,7 @@ ParamValue ToParamValue(const json& v) {
 std::string ParamText(const json& v) {
   if (v.is_string()) return v.get<std::string>();
   if (v.is_null()) return "";
-  return v.dump();
+  return v.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 TrialCounts Count(const std::map<int, Trial>& trials) {
@@ -136,7 +136,7 @@ std::string SpecColumn(const ParsedSpec& parsed) {
   return json{{"format", parsed.format},
               {"warnings", parsed.warnings},
               {"spec", ExperimentSpecToJson(parsed.spec)}}
-      .dump();
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<ParsedSpec> SpecFromColumn(const std::string& text) {
@@ -277,7 +277,7 @@ Status ExperimentController::Persist(Active& a) {
       {"search", json::parse(a.study->SaveHead())},
       {"message", a.message},
       {"cost", CostToJson(a.cost)},
-      {"trials", runs}}.dump();
+      {"trials", runs}}.dump(-1, ' ', false, json::error_handler_t::replace);
   a.dirty = false;
   Status s = store_.UpdateExperiment(a.row);
   const double ms = MillisSince(started);

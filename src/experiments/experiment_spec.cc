@@ -7,6 +7,7 @@
 
 #include "experiments/spec_reader.h"
 #include "experiments/trial_template.h"
+#include "model/field_rules.h"
 
 namespace corral::experiments {
 
@@ -126,6 +127,30 @@ json TrialToJson(const TrialTemplate& t) {
 }
 
 }  // namespace
+
+namespace {
+
+// The same field rules as a job's, since each trial becomes one.
+Status CheckTrialTemplate(const TrialTemplate& t) {
+  CORRAL_RETURN_IF_ERROR(rules::CheckArgv("trial.command", t.command));
+  CORRAL_RETURN_IF_ERROR(rules::CheckScript("trial.script", t.script));
+  CORRAL_RETURN_IF_ERROR(rules::CheckEnv("trial.env", t.env));
+  CORRAL_RETURN_IF_ERROR(rules::CheckName("trial.queue", t.queue));
+  // A relative workdir is taken from the server's working directory; it must not climb out of it.
+  if (!t.workdir.empty())
+    CORRAL_RETURN_IF_ERROR(rules::CheckContainedPath("trial.workdir", t.workdir));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckExperimentFields(const ExperimentSpec& spec) {
+  CORRAL_RETURN_IF_ERROR(rules::CheckName("name", spec.name));
+  CORRAL_RETURN_IF_ERROR(CheckTrialTemplate(spec.trial));
+  if (spec.metrics_file)
+    CORRAL_RETURN_IF_ERROR(rules::CheckContainedPath("metricsFile.path", spec.metrics_file->path));
+  return Status::Ok();
+}
 
 Status ValidateExperimentSpec(const ExperimentSpec& spec) {
   if (spec.parallel_trials > spec.max_trials)
@@ -291,8 +316,12 @@ json ExperimentSpecToJson(const ExperimentSpec& spec) {
 
 Result<ParsedSpec> ParseExperimentSpec(const json& doc) {
   if (!doc.is_object()) return InvalidArgument("spec", "must be an object");
-  if (doc.contains("apiVersion") || doc.contains("kind")) return ParseKatibSpec(doc);
-  return ParseNativeSpec(doc);
+  bool katib = doc.contains("apiVersion") || doc.contains("kind");
+  CORRAL_ASSIGN_OR_RETURN(ParsedSpec parsed, katib ? ParseKatibSpec(doc) : ParseNativeSpec(doc));
+  // Only new specs meet the field rules; stored ones load as they were accepted.
+  Status fields = CheckExperimentFields(parsed.spec);
+  if (!fields.ok()) return katib ? KatibFieldOf(fields) : fields;
+  return parsed;
 }
 
 }  // namespace corral::experiments

@@ -86,6 +86,10 @@ Result<ParsedSpec> ParseKatibSpec(const nlohmann::json& doc);
 
 // Checks what both formats share: counts, filters, placeholders against parameters.
 Status ValidateExperimentSpec(const ExperimentSpec& spec);
+// The field rules (model/field_rules.h) for a new spec: its name and its trial template.
+Status CheckExperimentFields(const ExperimentSpec& spec);
+// A shared check's error with its native field path renamed to the Katib spec's.
+Status KatibFieldOf(const Status& native);
 
 // The native form; ParseNativeSpec gives the same spec back.
 nlohmann::json ExperimentSpecToJson(const ExperimentSpec& spec);

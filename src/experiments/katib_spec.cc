@@ -434,20 +434,24 @@ Result<ParsedSpec> ParseKatibSpec(const json& doc) {
     CORRAL_RETURN_IF_ERROR(ReadCollector(s.At("metricsCollectorSpec"), spec, warnings));
 
   Status valid = ValidateExperimentSpec(spec);
-  if (!valid.ok()) {
-    std::string field = valid.field();
-    // Shared checks name native paths; map them back to Katib's.
-    if (field.rfind("trial.", 0) == 0)
-      field = "spec.trialTemplate.trialSpec (" + field + ")";
-    else if (field.rfind("metricsFilters", 0) == 0)
-      field = "spec.metricsCollectorSpec.source.filter.metricsFormat" + field.substr(14);
-    else if (field.rfind("metricsFile", 0) == 0)
-      field = "spec.metricsCollectorSpec.source.fileSystemPath" + field.substr(11);
-    else
-      field = "spec." + field;
-    return Status(valid.code(), valid.message(), field);
-  }
+  if (!valid.ok()) return KatibFieldOf(valid);
   return out;
+}
+
+// Shared checks name native paths; map them back to Katib's.
+Status KatibFieldOf(const Status& native) {
+  std::string field = native.field();
+  if (field == "name")
+    field = "metadata.name";
+  else if (field.rfind("trial.", 0) == 0)
+    field = "spec.trialTemplate.trialSpec (" + field + ")";
+  else if (field.rfind("metricsFilters", 0) == 0)
+    field = "spec.metricsCollectorSpec.source.filter.metricsFormat" + field.substr(14);
+  else if (field.rfind("metricsFile", 0) == 0)
+    field = "spec.metricsCollectorSpec.source.fileSystemPath" + field.substr(11);
+  else
+    field = "spec." + field;
+  return Status(native.code(), native.message(), field);
 }
 
 }  // namespace corral::experiments

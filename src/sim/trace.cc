@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <fstream>
 #include <sstream>
 
@@ -29,6 +30,11 @@ bool ParseDouble(const std::string& s, double& out) {
 Result<std::vector<TraceJob>> LoadTrace(const std::string& path, const TraceWindow& window) {
   std::ifstream in(path);
   if (!in) return NotFound("cannot open trace " + path);
+  return ParseTrace(in, path, window);
+}
+
+Result<std::vector<TraceJob>> ParseTrace(std::istream& in, const std::string& path,
+                                         const TraceWindow& window) {
   std::string line;
   if (!std::getline(in, line)) return InvalidArgument("trace", path + " is empty");
   std::vector<std::string> header = SplitCsv(line);
@@ -55,8 +61,13 @@ Result<std::vector<TraceJob>> LoadTrace(const std::string& path, const TraceWind
     double id = 0, gpus = 0;
     if (!ParseDouble(cells[c_id], id) || !ParseDouble(cells[c_submit], j.submit_s) ||
         !ParseDouble(cells[c_duration], j.duration_s) || !ParseDouble(cells[c_gpus], gpus) ||
-        gpus < 0 || j.duration_s < 0)
+        !std::isfinite(j.submit_s) || !std::isfinite(j.duration_s) || j.duration_s < 0)
       return InvalidArgument("trace", path + ":" + std::to_string(line_no) + ": bad number");
+    // Ids and GPU counts become integers: out-of-range values would not convert.
+    if (!(id >= -9e15 && id <= 9e15))
+      return InvalidArgument("trace", path + ":" + std::to_string(line_no) + ": bad job_id");
+    if (!(gpus >= 0 && gpus <= 1e6))
+      return InvalidArgument("trace", path + ":" + std::to_string(line_no) + ": bad gpus");
     j.id = static_cast<int64_t>(id);
     j.gpus = static_cast<int>(gpus);
     j.user = cells[c_user];

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <istream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,6 +28,9 @@ struct TraceWindow {
 
 // Reads a trace, keeping rows in the window, sorted by submission. Errors name the line.
 Result<std::vector<TraceJob>> LoadTrace(const std::string& path, const TraceWindow& window);
+// The same from a stream; `path` names it in errors.
+Result<std::vector<TraceJob>> ParseTrace(std::istream& in, const std::string& path,
+                                         const TraceWindow& window);
 
 // Gives each job one of `per_tenant` synthetic users of its tenant (the Philly trace has no
 // per-person id). Deterministic: a hash of the job id picks the user.

@@ -24,7 +24,7 @@ std::string EncodeParams(const ParamSet& params) {
         },
         value);
   }
-  return j.dump();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<ParamSet> DecodeParams(std::string_view text) {

@@ -102,7 +102,7 @@ std::string EncodeJobSpec(const JobSpec& spec) {
   if (!spec.workdir.empty()) j["workdir"] = spec.workdir;
   if (spec.time_limit) j["time_limit_ms"] = spec.time_limit->count();
   if (!spec.labels.empty()) j["labels"] = spec.labels;
-  return j.dump();
+  return j.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<JobSpec> DecodeJobSpec(std::string_view text) {
@@ -154,7 +154,7 @@ std::string EncodeAttempts(const std::vector<Attempt>& attempts) {
     if (!a.end_reason.empty()) j["end_reason"] = a.end_reason;
     list.push_back(std::move(j));
   }
-  return list.dump();
+  return list.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 Result<std::vector<Attempt>> DecodeAttempts(std::string_view text) {

@@ -259,6 +259,8 @@ Result<SearchSpace> SearchSpace::FromJson(const json& j) {
     if (!pj.contains("name") || !pj["name"].is_string())
       return InvalidArgument(Field(i, "name"), "name must be a string");
     p.name = pj["name"].get<std::string>();
+    if (pj.contains("type") && !pj["type"].is_string())
+      return InvalidArgument(Field(i, "type"), "type must be a string");
     const std::string type = pj.value("type", std::string("float"));
     if (type == "float" || type == "double")
       p.kind = ParamKind::kFloat;
