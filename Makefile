@@ -8,7 +8,7 @@ ASAN_BUILD ?= build-asan
 PYTHON ?= /usr/bin/python3
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps build binaries run stop test unit asan integration bench-submit bench-sched bench-tune bench-experiment format clean
+.PHONY: all deps test-deps build binaries run stop test unit asan integration bench-submit bench-sched bench-sim bench-tune bench-experiment format clean
 
 all: build
 
@@ -56,6 +56,11 @@ bench-submit: build
 
 bench-sched: build
 	$(BUILD)/bench/sched/bench_sched
+
+# Scheduler sweep: Philly windows and synthetic traces x cluster sizes x seeds (bench/sim/).
+# SIM_ARGS passes options to bench/sim/sweep.py, e.g. SIM_ARGS="--window-days 3".
+bench-sim: binaries
+	./bench/sim/run.sh $(BUILD) $(SIM_ARGS)
 
 bench-tune: build
 	./scripts/install-deps.sh all
