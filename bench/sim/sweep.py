@@ -70,7 +70,7 @@ def run_cell(args, cell, trace, t_from, t_to, nodes):
     cmd = [args.corral, "simulate", "--trace", str(trace), "--from", repr(t_from), "--to",
            repr(t_to), "--nodes", str(nodes), "--gpus-per-node", str(args.gpus_per_node),
            "--policies", ",".join(POLICIES), "--out-dir", str(out), "--summary-csv",
-           str(summary)]
+           str(summary)] + args.corral_flags.split()
     t0 = time.monotonic()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout_s)
@@ -107,6 +107,9 @@ def main():
     p.add_argument("--scales", default="0.75,1,1.5")
     p.add_argument("--gpus-per-node", type=int, default=8)
     p.add_argument("--timeout-s", type=float, default=900)
+    p.add_argument("--corral-flags", default="",
+                   help="more `corral simulate` options, e.g. '--starvation-age-h 8' (they "
+                        "change the corral policy only)")
     p.add_argument("--keep-csv", action="store_true", help="keep per-job and segment CSVs")
     a = p.parse_args()
 
