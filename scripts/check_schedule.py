@@ -116,14 +116,14 @@ def check(segments, jobs_csv=None, nodes=None, gpus_per_node=None):
         if abs(useful - last["duration"]) > tolerance:
             errors.append(f"job {job}: useful run time {useful:.3f} s, its duration is "
                           f"{last['duration']:.3f} s ({len(segs)} segments)")
-        finished_jobs[(last["kind"], last["trace_id"])] = segs
+        finished_jobs[job] = segs
 
     if jobs_csv:
         with open(jobs_csv, newline="") as f:
             for i, r in enumerate(csv.DictReader(f), start=2):
                 if float(r["end_s"]) < 0:
                     continue
-                segs = finished_jobs.get((r["kind"], r["job_id"]))
+                segs = finished_jobs.get(int(r["job"]))
                 where = f"{jobs_csv}:{i} (job {r['job_id']})"
                 if segs is None:
                     errors.append(f"{where}: finished but has no finished segments")

@@ -116,13 +116,14 @@ void WriteCsv(const std::string& dir, const std::string& name, const SimResult& 
   std::ofstream out(std::filesystem::path(dir) / (FileStem(name) + ".csv"));
   out << std::fixed << std::setprecision(1);
   out << "job_id,kind,submit_s,start_s,end_s,wait_s,jct_s,duration_s,gpus,tenant,user,nodes,"
-         "preemptions\n";
+         "preemptions,job\n";
   for (const auto& j : r.jobs) {
     out << j.trace_id << ',' << (j.kind == JobKind::kInteractive ? "interactive" : "trace") << ','
         << j.submit_s << ',' << j.first_start_s << ',' << j.end_s << ','
         << (j.first_start_s >= 0 ? j.first_start_s - j.submit_s : -1) << ','
         << (j.end_s >= 0 ? j.end_s - j.submit_s : -1) << ',' << j.duration_s << ',' << j.gpus << ','
-        << j.tenant << ',' << j.user << ',' << j.nodes << ',' << j.preemptions << '\n';
+        << j.tenant << ',' << j.user << ',' << j.nodes << ',' << j.preemptions << ',' << j.job
+        << '\n';
   }
 }
 

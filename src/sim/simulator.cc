@@ -330,7 +330,9 @@ Result<SimResult> Run::Go() {
                             {},
                             0,
                             0});
-    Push(s.submit_ms, EventType::kSubmit, AddJob(std::move(s)), 0);
+    const int j = AddJob(std::move(s));
+    result_.jobs.back().job = j + 1;
+    Push(jobs_[j].submit_ms, EventType::kSubmit, j, 0);
   }
   if (config_.interactive_every_s > 0) {
     const double to = config_.window_to_s > origin ? config_.window_to_s
@@ -361,7 +363,9 @@ Result<SimResult> Run::Go() {
                               {},
                               0,
                               0});
-      Push(s.submit_ms, EventType::kSubmit, AddJob(std::move(s)), 0);
+      const int j = AddJob(std::move(s));
+      result_.jobs.back().job = j + 1;
+      Push(jobs_[j].submit_ms, EventType::kSubmit, j, 0);
     }
   }
   open_jobs_ = static_cast<int>(result_.jobs.size());

@@ -60,6 +60,7 @@ struct JobOutcome {
   std::string nodes;  // node indices of the first start, ';'-separated
   int preemptions = 0;
   double allocation_at_submit = 0;  // fraction of GPUs allocated when it was submitted
+  int job = 0;  // the simulator's job number (RunSegment::job); trace ids may repeat
 };
 
 // One run of a job on its GPUs: from its start to its end, or to the moment its GPUs were

@@ -168,6 +168,7 @@ TEST(SimulatorTest, SegmentsRecordEachRunOfAPreemptedJob) {
   for (const auto& g : r->segments)
     if (g.trace_id == 1) long_job.push_back(g);
   ASSERT_EQ(long_job.size(), 2u);
+  EXPECT_EQ(long_job[0].job, Find(*r, 1).job);
   EXPECT_EQ(long_job[0].ended, SegmentEnd::kPreempted);
   EXPECT_EQ(long_job[0].sigterm_s, 3600);
   EXPECT_EQ(long_job[0].end_s, 3660);  // the grace period
