@@ -100,8 +100,8 @@ def main():
     p.add_argument("--philly", default=str(ROOT.parent / "shared" / "data" / "traces" /
                                            "philly.csv"))
     p.add_argument("--out", default=str(ROOT / "build" / "bench-sim"))
-    p.add_argument("--window-days", type=float, default=2.0)
-    p.add_argument("--philly-from", default="3.0e6,4.0e6,5.0e6",
+    p.add_argument("--window-days", type=float, default=3.0)
+    p.add_argument("--philly-from", default="2.5e6,3.0e6,4.0e6,5.0e6,6.0e6",
                    help="comma list of window starts (submit_s) in the Philly trace")
     p.add_argument("--synthetic-seeds", default="1,2,3")
     p.add_argument("--scales", default="0.75,1,1.5")
