@@ -80,3 +80,34 @@ def test_checker_catches_a_gpu_used_twice_and_lost_work(tmp_path):
         w.writerows([short if s is a else s for s in segs])
     r = check(out, "corral")
     assert r.returncode == 1 and "useful run time" in r.stdout
+
+
+def test_odd_rows_replay_under_every_policy(tmp_path):
+    # Gangs that are not multiples of a node (3, 12 GPUs), jobs of 0 GPUs, one larger than the
+    # cluster, sub-second and 0 s durations, repeated job ids, empty tenant cells (the last one
+    # of a row included), with filler and interactive work besides.
+    trace = tmp_path / "odd.csv"
+    rows = ["job_id,submit_s,duration_s,gpus,user,vc"]
+    shapes = [0, 1, 3, 8, 12, 16, 100]
+    durations = [0, 0.4, 30, 600, 7200]
+    for i in range(150):
+        tenant = ["", "a", "b"][i % 3]
+        rows.append(f"{i % 40},{i * 97.5:.1f},{durations[i % 5]},{shapes[i % 7]},{tenant},"
+                    f"{tenant if i % 4 else ''}")
+    trace.write_text("\n".join(rows) + "\n")
+    out = tmp_path / "out"
+    r = subprocess.run([str(CORRAL), "simulate", "--trace", str(trace), "--nodes", "10",
+                        "--preemption", "--filler", "8", "--interactive-every-s", "1800",
+                        "--out-dir", str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "jobs name no tenant" in r.stdout
+    stems = sorted(p.name[: -len("_segments.csv")] for p in out.glob("*_segments.csv"))
+    assert len(stems) == 9
+    for stem in stems:
+        c = check(out, stem)
+        assert c.returncode == 0, stem + ": " + c.stdout
+    with open(out / "corral.csv") as f:
+        jobs = list(csv.DictReader(f))
+    # The 100-GPU jobs never start; everything else finishes.
+    trace_jobs = [j for j in jobs if j["kind"] == "trace"]
+    assert all((float(j["end_s"]) < 0) == (j["gpus"] == "100") for j in trace_jobs)
