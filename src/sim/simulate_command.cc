@@ -44,6 +44,7 @@ struct Flags {
   double starvation_age_h = -1;
   double large_starvation_age_h = -1;
   double share_strength = -1;
+  double backlog_starvation_factor = 0;
 };
 
 struct Variant {
@@ -171,6 +172,8 @@ int RunSimulate(int argc, char** argv) {
   app.add_option("--large-starvation-age-h", f.large_starvation_age_h,
                  "corral: starvation age of jobs with >= 8 GPUs (hours)");
   app.add_option("--share-strength", f.share_strength, "corral: queue fair-share strength");
+  app.add_option("--backlog-starvation-factor", f.backlog_starvation_factor,
+                 "corral: starvation ages at least this multiple of the backlog's drain time");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -204,6 +207,7 @@ int RunSimulate(int argc, char** argv) {
     corral_options.large_job_starvation_age =
         Duration(static_cast<int64_t>(f.large_starvation_age_h * 3.6e6));
   if (f.share_strength >= 0) corral_options.queue_share_strength = f.share_strength;
+  corral_options.backlog_starvation_factor = f.backlog_starvation_factor;
 
   std::vector<Variant> variants;
   std::stringstream list(f.policies);
