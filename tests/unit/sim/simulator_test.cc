@@ -210,6 +210,31 @@ TEST(SimulatorTest, AllocationWhileAWaitingGangFitsCountsOnlyThatTime) {
   EXPECT_EQ(Summarize("greedy", *rg).allocated_while_fit, 1);
 }
 
+TEST(SimulatorTest, BacklogStarvationFactorKeepsShortJobsFirstInABacklog) {
+  // One node, busy 20 h. A 30 h gang waits from the start, a 1 h gang from 10 h. When the node
+  // frees, both waited longer than the large-job starvation age (4 h): oldest first starts the
+  // 30 h gang. With the age following the backlog (31 h of work for the node), neither starves
+  // and the shorter one goes first.
+  std::vector<TraceJob> t;
+  t.push_back({1, 0, 20 * 3600, 8, "a", "a"});
+  t.push_back({2, 1, 30 * 3600, 8, "a", "a"});
+  t.push_back({3, 10 * 3600, 3600, 8, "a", "a"});
+  ScenarioConfig c;
+  c.nodes = 1;
+  c.gpus_per_node = 8;
+  auto plain = sched::MakeDefaultScheduler();
+  auto rp = Simulate(t, *plain, c);
+  ASSERT_TRUE(rp.ok());
+  EXPECT_EQ(Find(*rp, 2).first_start_s, 20 * 3600);
+  sched::SchedulerOptions o;
+  o.backlog_starvation_factor = 1;
+  auto backlog = sched::MakeDefaultScheduler(o);
+  auto rb = Simulate(t, *backlog, c);
+  ASSERT_TRUE(rb.ok());
+  EXPECT_EQ(Find(*rb, 3).first_start_s, 20 * 3600);
+  EXPECT_EQ(Find(*rb, 2).first_start_s, 21 * 3600);
+}
+
 TEST(PlacementLookaheadTest, BestFitAloneSeesTheWholeCluster) {
   // 100 empty nodes but node 90, which has one free GPU: the tightest fit for one GPU.
   auto room = [](int n) { return sched::NodeRoom{n == 90 ? 1 : 8, n == 90 ? 1 : 8}; };
