@@ -11,7 +11,7 @@ FUZZ_TARGETS := json yaml http trace
 PYTHON ?= /usr/bin/python3
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps build binaries run stop test unit asan integration fuzz bench-fuzz bench-submit bench-sched bench-tune bench-experiment bench-http format clean
+.PHONY: all deps test-deps build binaries run stop test unit asan integration fuzz bench-fuzz bench-submit bench-sched bench-sim bench-tune bench-experiment bench-http format clean
 
 all: build
 
@@ -74,6 +74,11 @@ bench-http: build
 
 bench-sched: build
 	$(BUILD)/bench/sched/bench_sched
+
+# Scheduler sweep: Philly windows and synthetic traces x cluster sizes x seeds (bench/sim/).
+# SIM_ARGS passes options to bench/sim/sweep.py, e.g. SIM_ARGS="--window-days 3".
+bench-sim: binaries
+	./bench/sim/run.sh $(BUILD) $(SIM_ARGS)
 
 bench-tune: build
 	./scripts/install-deps.sh all

@@ -614,6 +614,15 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
     }
   }
 
+  Duration backlog_age{0};
+  if (options_.backlog_starvation_factor > 0 && view_.total_gpus() > 0) {
+    double backlog_gpu_s = 0;
+    for (const auto& [id, p] : pending_)
+      if (p.req.priority != PriorityClass::kOpportunistic)
+        backlog_gpu_s += p.req.total_gpus() * RemainingSeconds(p.req, now, now);
+    backlog_age = Duration(static_cast<int64_t>(options_.backlog_starvation_factor * 1000 *
+                                                backlog_gpu_s / view_.total_gpus()));
+  }
   order_.clear();
   order_.reserve(pending_.size());
   // Whole nodes the waiting large gangs fill, for the drain guard.
@@ -626,9 +635,10 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
     if (gpus >= options_.large_job_gpus && r.priority != PriorityClass::kOpportunistic)
       large_nodes_needed += (gpus + node_gpus - 1) / node_gpus;
     const double remaining_s = RemainingSeconds(r, now, now);
-    const Duration age = options_.large_job_gpus > 0 && gpus >= options_.large_job_gpus
-                             ? options_.large_job_starvation_age
-                             : options_.starvation_age;
+    const Duration age =
+        std::max(backlog_age, options_.large_job_gpus > 0 && gpus >= options_.large_job_gpus
+                                  ? options_.large_job_starvation_age
+                                  : options_.starvation_age);
     const bool starving =
         r.priority != PriorityClass::kOpportunistic && now - p.waiting_since >= age;
     const QueueState& q = queues_[p.queue];

@@ -21,6 +21,10 @@ struct SchedulerOptions {
   // Jobs at least this many GPUs become starving earlier (their size keeps them back longest).
   int large_job_gpus = 8;
   Duration large_job_starvation_age = std::chrono::hours(4);
+  // When > 0, both starvation ages are at least this multiple of the backlog's drain time (the
+  // pending jobs' remaining GPU-time over the cluster's GPUs, recomputed each pass): in an
+  // overloaded cluster, where every wait grows with the backlog, fewer jobs leave the size order.
+  double backlog_starvation_factor = 0;
   // Reservations per pass: the first job that cannot start gets one; with more, so do starving
   // jobs of >= large_job_gpus after it, each planned on capacity the earlier ones do not hold, so
   // their nodes drain side by side rather than one after the other (at most 32). More bound the

@@ -34,15 +34,20 @@ struct NodeShare {
 // (best fit), which keeps whole nodes free for the next big job; on one node, the smallest
 // `delays_drain_s`, then the smallest `drain_slack_s`, come before the fit. `room(n)` describes
 // node n.
+//
+// Once a node whose drain the job does not delay is found, only `lookahead` more nodes are looked
+// at for a tighter one: that bounds the scan on large clusters, where the drain scores cost a
+// lookup per node. A policy without drain scores (best fit alone, the simulator's baselines)
+// passes kWholeCluster: its best fit must not be cut short by a bound meant for another policy.
+inline constexpr int kDrainLookahead = 64;
+inline constexpr int kWholeCluster = -1;
 template <class RoomFn>
 std::optional<std::vector<NodeShare>> ChooseNodes(int node_count, int replicas,
-                                                  int gpus_per_replica, RoomFn&& room) {
+                                                  int gpus_per_replica, RoomFn&& room,
+                                                  int lookahead = kDrainLookahead) {
   if (replicas <= 0) return std::vector<NodeShare>{};
   // One node: the one whose drain it delays least, then the one it fits most tightly in time,
   // then the best fit (the node left with the fewest free GPUs); lowest index on ties.
-  // Once a node whose drain it does not delay is found, only this many more nodes are looked at
-  // for a tighter one: bounds the scan on large clusters (the whole cluster below that size).
-  constexpr int kDrainLookahead = 64;
   int best = -1;
   int best_left = 0;
   double best_delay = 0;
@@ -60,7 +65,9 @@ std::optional<std::vector<NodeShare>> ChooseNodes(int node_count, int replicas,
       best_delay = r.delays_drain_s;
       best_slack = r.drain_slack_s;
       if (left == 0 && best_delay <= 0 && best_slack <= 0) break;
-      if (best_delay <= 0 && stop_at == node_count) stop_at = n + 1 + kDrainLookahead;
+      if (best_delay <= 0 && stop_at == node_count && lookahead >= 0 &&
+          lookahead < node_count - n - 1)
+        stop_at = n + 1 + lookahead;
     }
   }
   if (best >= 0) return std::vector<NodeShare>{{best, replicas}};
@@ -142,8 +149,8 @@ std::optional<Placement> MaterializeGpus(const ClusterView& view,
 // (e.g. capped by a reservation). Replicas without GPUs get an empty device list.
 template <class RoomFn>
 std::optional<Placement> PlaceGang(const ClusterView& view, int replicas, int gpus_per_replica,
-                                   RoomFn&& room) {
-  auto shares = ChooseNodes(view.node_count(), replicas, gpus_per_replica, room);
+                                   RoomFn&& room, int lookahead = kDrainLookahead) {
+  auto shares = ChooseNodes(view.node_count(), replicas, gpus_per_replica, room, lookahead);
   if (!shares) return std::nullopt;
   return MaterializeGpus(view, *shares, gpus_per_replica,
                          [&](int n, int g) { return view.usable(n, g) ? 0 : -1; });

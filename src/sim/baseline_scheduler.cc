@@ -87,12 +87,15 @@ class BaselineScheduler final : public sched::Scheduler {
                    (constrained && std::find(failed_spare.begin(), failed_spare.end(), shape) !=
                                        failed_spare.end());
       if (!known && r.total_gpus() <= view_.total_usable()) {
-        auto placement = sched::PlaceGang(view_, r.replicas, r.per_replica.gpus, [&](int n) {
-          int g = view_.usable_gpus(n);
-          int cap = constrained ? std::min(g, reservation->spare[n]) : g;
-          int per = std::max(1, r.per_replica.gpus);
-          return NodeRoom{std::min(cap / per, r.replicas), g};
-        });
+        auto placement = sched::PlaceGang(
+            view_, r.replicas, r.per_replica.gpus,
+            [&](int n) {
+              int g = view_.usable_gpus(n);
+              int cap = constrained ? std::min(g, reservation->spare[n]) : g;
+              int per = std::max(1, r.per_replica.gpus);
+              return NodeRoom{std::min(cap / per, r.replicas), g};
+            },
+            sched::kWholeCluster);
         if (placement) {
           if (constrained)
             for (const auto& a : *placement)

@@ -55,6 +55,9 @@ Summary Summarize(const std::string& policy, const SimResult& r) {
   s.big_avg_wait_h = Mean(big_wait);
   if (r.queued_s > 0)
     s.allocated_while_queued = r.allocated_while_queued_gpu_s / (r.queued_s * r.total_gpus);
+  if (r.queued_fit_s > 0)
+    s.allocated_while_fit = r.allocated_while_queued_fit_gpu_s / (r.queued_fit_s * r.total_gpus);
+  if (r.queued_s > 0) s.fit_share = r.queued_fit_s / r.queued_s;
   if (r.span_s > 0) {
     s.allocation = r.allocated_gpu_s / (r.span_s * r.total_gpus);
     s.utilisation = trace_gpu_s / (r.span_s * r.total_gpus);

@@ -16,8 +16,13 @@ struct Summary {
   double avg_wait_h = 0, max_wait_h = 0;
   double big_avg_wait_h = 0;          // jobs with >= 8 GPUs
   double allocated_while_queued = 0;  // fraction of GPUs allocated while trace jobs wait
-  double allocation = 0;              // fraction of GPU-time allocated over the span
-  double utilisation = 0;             // trace GPU-time / capacity over the span
+  // The same over only the time when some waiting trace job's gang fits in the free GPUs (see
+  // SimResult::queued_fit_s); 1 when there was no such time. `fit_share` is that time's share of
+  // all waiting time.
+  double allocated_while_fit = 1;
+  double fit_share = 0;
+  double allocation = 0;   // fraction of GPU-time allocated over the span
+  double utilisation = 0;  // trace GPU-time / capacity over the span
   std::string worst_tenant, best_tenant;
   double worst_tenant_wait_h = 0, best_tenant_wait_h = 0;
   int preemptions = 0;

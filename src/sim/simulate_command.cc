@@ -3,6 +3,7 @@
 #include "sim/simulate_command.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -38,10 +39,12 @@ struct Flags {
   double guarantee_fraction = 0;
   int queue_max_gpus = -1;
   std::string out_dir;
+  std::string summary_csv;
   bool check_once = false;
   double starvation_age_h = -1;
   double large_starvation_age_h = -1;
   double share_strength = -1;
+  double backlog_starvation_factor = 0;
 };
 
 struct Variant {
@@ -50,20 +53,78 @@ struct Variant {
   ScenarioConfig config;
 };
 
-void WriteCsv(const std::string& dir, const std::string& name, const SimResult& r) {
+std::string FileStem(const std::string& name) {
   std::string file = name;
   for (char& c : file)
     if (c == '+') c = '_';
-  std::ofstream out(std::filesystem::path(dir) / (file + ".csv"));
+  return file;
+}
+
+const char* KindName(JobKind k) {
+  switch (k) {
+    case JobKind::kTrace:
+      return "trace";
+    case JobKind::kFiller:
+      return "filler";
+    case JobKind::kInteractive:
+      return "interactive";
+  }
+  return "?";
+}
+
+const char* EndName(SegmentEnd e) {
+  switch (e) {
+    case SegmentEnd::kFinished:
+      return "finished";
+    case SegmentEnd::kPreempted:
+      return "preempted";
+    case SegmentEnd::kCut:
+      return "cut";
+  }
+  return "?";
+}
+
+// One row per run segment, times to the millisecond (the simulator's resolution), so that
+// scripts/check_schedule.py can check the schedule from this file alone.
+void WriteSegmentsCsv(const std::string& dir, const std::string& name, const SimResult& r) {
+  std::ofstream out(std::filesystem::path(dir) / (FileStem(name) + "_segments.csv"));
+  out << std::fixed << std::setprecision(3);
+  out << "job,trace_id,kind,attempt,start_s,end_s,ended,sigterm_s,restart_cost_s,duration_s,gpus,"
+         "devices\n";
+  for (const auto& g : r.segments)
+    out << g.job << ',' << g.trace_id << ',' << KindName(g.kind) << ',' << g.attempt << ','
+        << g.start_s << ',' << g.end_s << ',' << EndName(g.ended) << ',' << g.sigterm_s << ','
+        << g.restart_cost_s << ',' << g.duration_s << ',' << g.gpus << ',' << g.devices << '\n';
+}
+
+// One row per policy with the printed figures, for scripts that compare runs.
+void WriteSummaryCsv(const std::string& path, const std::vector<Summary>& rows) {
+  std::ofstream out(path);
+  out << std::setprecision(6);
+  out << "policy,jobs,never_started,avg_jct_h,median_jct_h,p95_jct_h,avg_wait_h,max_wait_h,"
+         "big_avg_wait_h,alloc_q,alloc_fit,fit_share,allocation,utilisation,worst_tenant_wait_h,"
+         "preemptions,lost_fraction,wall_s\n";
+  for (const auto& s : rows)
+    out << s.policy << ',' << s.jobs << ',' << s.never_started << ',' << s.avg_jct_h << ','
+        << s.median_jct_h << ',' << s.p95_jct_h << ',' << s.avg_wait_h << ',' << s.max_wait_h << ','
+        << s.big_avg_wait_h << ',' << s.allocated_while_queued << ',' << s.allocated_while_fit
+        << ',' << s.fit_share << ',' << s.allocation << ',' << s.utilisation << ','
+        << s.worst_tenant_wait_h << ',' << s.preemptions << ',' << s.lost_fraction << ','
+        << s.wall_s << '\n';
+}
+
+void WriteCsv(const std::string& dir, const std::string& name, const SimResult& r) {
+  std::ofstream out(std::filesystem::path(dir) / (FileStem(name) + ".csv"));
   out << std::fixed << std::setprecision(1);
   out << "job_id,kind,submit_s,start_s,end_s,wait_s,jct_s,duration_s,gpus,tenant,user,nodes,"
-         "preemptions\n";
+         "preemptions,job\n";
   for (const auto& j : r.jobs) {
     out << j.trace_id << ',' << (j.kind == JobKind::kInteractive ? "interactive" : "trace") << ','
         << j.submit_s << ',' << j.first_start_s << ',' << j.end_s << ','
         << (j.first_start_s >= 0 ? j.first_start_s - j.submit_s : -1) << ','
         << (j.end_s >= 0 ? j.end_s - j.submit_s : -1) << ',' << j.duration_s << ',' << j.gpus << ','
-        << j.tenant << ',' << j.user << ',' << j.nodes << ',' << j.preemptions << '\n';
+        << j.tenant << ',' << j.user << ',' << j.nodes << ',' << j.preemptions << ',' << j.job
+        << '\n';
   }
 }
 
@@ -101,13 +162,18 @@ int RunSimulate(int argc, char** argv) {
   app.add_option("--guarantee-fraction", f.guarantee_fraction,
                  "guarantee each tenant this fraction of the cluster times its offered share");
   app.add_option("--queue-max-gpus", f.queue_max_gpus, "cap every tenant's queue (-1: none)");
-  app.add_option("--out-dir", f.out_dir, "write <policy>.csv with one row per job here");
+  app.add_option("--out-dir", f.out_dir,
+                 "write <policy>.csv (one row per job) and <policy>_segments.csv (one row "
+                 "per run segment) here");
+  app.add_option("--summary-csv", f.summary_csv, "write one row of figures per policy here");
   app.add_flag("--check-once", f.check_once,
                "check invariants only at the end (default: after every step)");
   app.add_option("--starvation-age-h", f.starvation_age_h, "corral: starvation age (hours)");
   app.add_option("--large-starvation-age-h", f.large_starvation_age_h,
                  "corral: starvation age of jobs with >= 8 GPUs (hours)");
   app.add_option("--share-strength", f.share_strength, "corral: queue fair-share strength");
+  app.add_option("--backlog-starvation-factor", f.backlog_starvation_factor,
+                 "corral: starvation ages at least this multiple of the backlog's drain time");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -141,6 +207,7 @@ int RunSimulate(int argc, char** argv) {
     corral_options.large_job_starvation_age =
         Duration(static_cast<int64_t>(f.large_starvation_age_h * 3.6e6));
   if (f.share_strength >= 0) corral_options.queue_share_strength = f.share_strength;
+  corral_options.backlog_starvation_factor = f.backlog_starvation_factor;
 
   std::vector<Variant> variants;
   std::stringstream list(f.policies);
@@ -204,6 +271,11 @@ int RunSimulate(int argc, char** argv) {
 
   std::printf("trace %s: %zu jobs, submit_s in [%.0f, %.0f), %d nodes x %d GPUs\n", f.trace.c_str(),
               trace->size(), base.window_from_s, base.window_to_s, f.nodes, f.gpus_per_node);
+  const auto unnamed = std::count_if(trace->begin(), trace->end(),
+                                     [](const TraceJob& t) { return t.tenant.empty(); });
+  if (unnamed > 0)
+    std::printf("note: %ld jobs name no tenant (empty user/vc cell): replayed as tenant '%s'\n",
+                static_cast<long>(unnamed), kUnnamedTenant);
   std::printf(
       "estimates: corral/easy = oracle (time limit = duration); *-limit = duration "
       "rounded up to 15m,30m,1h,2h,4h,8h,12h,24h,48h,72h,1w,whole weeks\n\n");
@@ -220,26 +292,34 @@ int RunSimulate(int argc, char** argv) {
     }
     result->wall_s = wall;
     rows.push_back(Summarize(v.name, *result));
-    if (!f.out_dir.empty()) WriteCsv(f.out_dir, v.name, *result);
+    if (!f.out_dir.empty()) {
+      WriteCsv(f.out_dir, v.name, *result);
+      WriteSegmentsCsv(f.out_dir, v.name, *result);
+    }
   }
 
-  std::printf("%-26s %6s %6s %6s %6s %7s %7s %6s %7s %6s %6s %18s %18s %7s %6s %8s %6s\n", "policy",
-              "avgJCT", "medJCT", "p95JCT", "avgW", "maxW", "8+GPU W", "allocQ", "alloc", "util",
-              "jobs", "worst tenant W", "best tenant W", "preempt", "lost", "int p95s", "wall_s");
+  if (!f.summary_csv.empty()) WriteSummaryCsv(f.summary_csv, rows);
+
+  std::printf("%-26s %6s %6s %6s %6s %7s %7s %6s %6s %7s %6s %6s %18s %18s %7s %6s %8s %6s\n",
+              "policy", "avgJCT", "medJCT", "p95JCT", "avgW", "maxW", "8+GPU W", "allocQ", "allocF",
+              "alloc", "util", "jobs", "worst tenant W", "best tenant W", "preempt", "lost",
+              "int p95s", "wall_s");
   for (const auto& s : rows) {
     char worst[64], best[64];
     std::snprintf(worst, sizeof worst, "%s %.2f", s.worst_tenant.c_str(), s.worst_tenant_wait_h);
     std::snprintf(best, sizeof best, "%s %.2f", s.best_tenant.c_str(), s.best_tenant_wait_h);
     std::printf(
-        "%-26s %6.2f %6.2f %6.2f %6.2f %7.2f %7.2f %5.1f%% %6.1f%% %5.1f%% %6d %18s %18s %7d "
-        "%5.2f%% %8.1f %6.2f\n",
+        "%-26s %6.2f %6.2f %6.2f %6.2f %7.2f %7.2f %5.1f%% %5.1f%% %6.1f%% %5.1f%% %6d %18s %18s "
+        "%7d %5.2f%% %8.1f %6.2f\n",
         s.policy.c_str(), s.avg_jct_h, s.median_jct_h, s.p95_jct_h, s.avg_wait_h, s.max_wait_h,
-        s.big_avg_wait_h, 100 * s.allocated_while_queued, 100 * s.allocation, 100 * s.utilisation,
-        s.jobs, worst, best, s.preemptions, 100 * s.lost_fraction, s.interactive_p95_s, s.wall_s);
+        s.big_avg_wait_h, 100 * s.allocated_while_queued, 100 * s.allocated_while_fit,
+        100 * s.allocation, 100 * s.utilisation, s.jobs, worst, best, s.preemptions,
+        100 * s.lost_fraction, s.interactive_p95_s, s.wall_s);
   }
   std::printf(
       "\n(hours unless marked; W = wait = first start - submit; allocQ = GPUs allocated "
-      "while trace jobs wait; alloc = all allocations incl. filler over the span; util = "
+      "while trace jobs wait; allocF = the same while some waiting gang fits in the free GPUs; "
+      "alloc = all allocations incl. filler over the span; util = "
       "trace GPU-time over the span; lost = preempted GPU-time not kept / allocated)\n\n");
 
   auto find = [&](const std::string& n) -> const Summary* {
@@ -265,6 +345,11 @@ int RunSimulate(int argc, char** argv) {
   if (c)
     std::printf("  %s corral GPU allocation while jobs wait %.1f%% >= 98%%\n",
                 Mark(c->allocated_while_queued >= 0.98), 100 * c->allocated_while_queued);
+  if (c)
+    std::printf(
+        "  %s corral GPU allocation while a waiting gang fits in the free GPUs %.1f%% >= 98%% "
+        "(%.1f%% of the waiting time)\n",
+        Mark(c->allocated_while_fit >= 0.98), 100 * c->allocated_while_fit, 100 * c->fit_share);
   if (c && easy)
     std::printf("  %s corral worst tenant avg wait %.2f h <= EASY %.2f h\n",
                 Mark(c->worst_tenant_wait_h <= easy->worst_tenant_wait_h), c->worst_tenant_wait_h,

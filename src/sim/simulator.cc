@@ -52,6 +52,7 @@ struct SimJob {
   Duration limit{0};
   State state = State::kUnsubmitted;
   int attempt = 0;
+  int segment = -1;  // index into SimResult::segments of the current attempt
 };
 
 class Run {
@@ -78,6 +79,12 @@ class Run {
   }
   void Release(int j);
   int AddFiller(int64_t now);
+  void EndSegment(int j, int64_t now, SegmentEnd how);
+  void CountWaiting(int j, int delta) {
+    if (jobs_[j].kind == JobKind::kTrace)
+      waiting_shapes_[{jobs_[j].replicas, jobs_[j].per}] += delta;
+  }
+  bool SomeWaitingGangFits() const;
 
   const std::vector<TraceJob>& trace_;
   sched::Scheduler& sched_;
@@ -90,8 +97,35 @@ class Run {
   int allocated_ = 0;
   int filler_allocated_ = 0;
   int trace_waiting_ = 0;
-  int open_jobs_ = 0;  // trace + interactive jobs not yet done
+  int open_jobs_ = 0;                                  // trace + interactive jobs not yet done
+  std::vector<int> free_gpus_;                         // per node
+  std::map<std::pair<int, int>, int> waiting_shapes_;  // (replicas, GPUs each) -> waiting jobs
 };
+
+bool Run::SomeWaitingGangFits() const {
+  std::vector<int> nodes_with(config_.gpus_per_node + 1, 0);
+  for (int f : free_gpus_) ++nodes_with[std::clamp(f, 0, config_.gpus_per_node)];
+  for (const auto& [shape, count] : waiting_shapes_) {
+    if (count <= 0) continue;
+    const auto [replicas, per] = shape;
+    if (per <= 0) return true;
+    long room = 0;
+    for (int f = per; f <= config_.gpus_per_node; ++f)
+      room += static_cast<long>(f / per) * nodes_with[f];
+    if (room >= replicas) return true;
+  }
+  return false;
+}
+
+void Run::EndSegment(int j, int64_t now, SegmentEnd how) {
+  SimJob& s = jobs_[j];
+  if (s.segment < 0) return;
+  RunSegment& seg = result_.segments[s.segment];
+  seg.end_s = ToS(now) + config_.window_from_s;
+  seg.ended = how;
+  if (how == SegmentEnd::kPreempted) seg.sigterm_s = ToS(s.stop_decided_ms) + config_.window_from_s;
+  s.segment = -1;
+}
 
 sched::JobRequest Run::Request(int j) const {
   const SimJob& s = jobs_[j];
@@ -119,6 +153,7 @@ Status Run::Submit(int j, int64_t now) {
   }
   s.state = State::kPending;
   if (s.kind == JobKind::kTrace) ++trace_waiting_;
+  CountWaiting(j, +1);
   if (s.outcome >= 0)
     result_.jobs[s.outcome].allocation_at_submit =
         static_cast<double>(allocated_) / std::max(1, result_.total_gpus);
@@ -142,6 +177,9 @@ int Run::AddFiller(int64_t now) {
 
 void Run::Release(int j) {
   SimJob& s = jobs_[j];
+  if (auto it = applied_.running.find(JobId(j + 1)); it != applied_.running.end())
+    for (const auto& r : it->second.placement)
+      free_gpus_[r.node] += static_cast<int>(r.gpus.size());
   applied_.running.erase(JobId(j + 1));
   allocated_ -= s.gpus;
   if (s.kind == JobKind::kFiller) filler_allocated_ -= s.gpus;
@@ -154,6 +192,30 @@ Status Run::Apply(const sched::DecisionBatch& batch, int64_t now) {
       return Fail(now, "scheduler started job " + std::to_string(start.job.value) +
                            " which is not pending");
     SimJob& s = jobs_[j];
+    for (const auto& r : start.placement) {
+      if (r.node < 0 || r.node >= static_cast<int>(free_gpus_.size()))
+        return Fail(now, "scheduler placed job " + std::to_string(start.job.value) + " on node " +
+                             std::to_string(r.node) + " which does not exist");
+      free_gpus_[r.node] -= static_cast<int>(r.gpus.size());
+    }
+    {
+      RunSegment seg;
+      seg.job = j + 1;
+      seg.trace_id = s.outcome >= 0 ? result_.jobs[s.outcome].trace_id : j + 1;
+      seg.kind = s.kind;
+      seg.attempt = s.attempt + 1;
+      seg.start_s = ToS(now) + config_.window_from_s;
+      seg.restart_cost_s = ToS(s.penalty_ms);
+      seg.duration_s = ToS(s.work_ms);
+      seg.gpus = s.gpus;
+      for (const auto& r : start.placement)
+        for (int g : r.gpus)
+          seg.devices +=
+              (seg.devices.empty() ? "" : ";") + std::to_string(r.node) + ":" + std::to_string(g);
+      s.segment = static_cast<int>(result_.segments.size());
+      result_.segments.push_back(std::move(seg));
+    }
+    CountWaiting(j, -1);
     AppliedJob a{s.queue, s.replicas, s.per, start.placement};
     applied_.running[start.job] = std::move(a);
     s.state = State::kRunning;
@@ -200,13 +262,17 @@ Result<SimResult> Run::Go() {
   for (int n = 0; n < config_.nodes; ++n) nodes[n] = {"node" + std::to_string(n), G, 0, 0, true};
   sched_.SetNodes(nodes);
   applied_.gpus_per_node.assign(config_.nodes, G);
+  free_gpus_.assign(config_.nodes, G);
   result_.total_gpus = config_.nodes * G;
 
   // Queues: one per tenant, guarantees in proportion to offered GPU-time.
   std::map<std::string, double> offered;
   double offered_total = 0;
+  auto tenant_of = [](const TraceJob& t) -> std::string {
+    return t.tenant.empty() ? kUnnamedTenant : t.tenant;
+  };
   for (const auto& t : trace_) {
-    offered[t.tenant] += t.gpus * t.duration_s;
+    offered[tenant_of(t)] += t.gpus * t.duration_s;
     offered_total += t.gpus * t.duration_s;
   }
   std::vector<sched::QueueConfig> queues;
@@ -232,7 +298,9 @@ Result<SimResult> Run::Go() {
     SimJob s;
     s.kind = JobKind::kTrace;
     s.submit_ms = ToMs(t.submit_s - origin);
-    s.work_ms = std::max<int64_t>(1000, ToMs(t.duration_s));
+    // The trace's duration as it is, zero included: a job of 0 s starts and ends in one step
+    // (under every policy alike).
+    s.work_ms = std::max<int64_t>(0, ToMs(t.duration_s));
     s.gpus = t.gpus;
     if (t.gpus <= G) {
       s.replicas = 1;
@@ -244,8 +312,8 @@ Result<SimResult> Run::Go() {
       s.replicas = t.gpus;
       s.per = 1;
     }
-    s.queue = t.tenant;
-    s.user = t.user;
+    s.queue = tenant_of(t);
+    s.user = t.user.empty() ? s.queue : t.user;
     s.preemptible = config_.preemptible_trace_jobs;
     s.limit = config_.estimates == EstimateMode::kOracle ? Duration(s.work_ms)
                                                          : RequestedLimit(t.duration_s);
@@ -257,12 +325,14 @@ Result<SimResult> Run::Go() {
                             -1,
                             t.duration_s,
                             t.gpus,
-                            t.tenant,
-                            t.user,
+                            s.queue,
+                            s.user,
                             {},
                             0,
                             0});
-    Push(s.submit_ms, EventType::kSubmit, AddJob(std::move(s)), 0);
+    const int j = AddJob(std::move(s));
+    result_.jobs.back().job = j + 1;
+    Push(jobs_[j].submit_ms, EventType::kSubmit, j, 0);
   }
   if (config_.interactive_every_s > 0) {
     const double to = config_.window_to_s > origin ? config_.window_to_s
@@ -293,7 +363,9 @@ Result<SimResult> Run::Go() {
                               {},
                               0,
                               0});
-      Push(s.submit_ms, EventType::kSubmit, AddJob(std::move(s)), 0);
+      const int j = AddJob(std::move(s));
+      result_.jobs.back().job = j + 1;
+      Push(jobs_[j].submit_ms, EventType::kSubmit, j, 0);
     }
   }
   open_jobs_ = static_cast<int>(result_.jobs.size());
@@ -302,6 +374,7 @@ Result<SimResult> Run::Go() {
     Push(first_ms, EventType::kSubmit, AddFiller(first_ms), 0);
 
   int64_t last_ms = first_ms;
+  bool waiting_gang_fits = false;  // after the last pass
   int64_t last_trace_end_ms = first_ms;
   while (!events_.empty() && open_jobs_ > 0) {
     const int64_t now = events_.top().at_ms;
@@ -312,6 +385,10 @@ Result<SimResult> Run::Go() {
       if (trace_waiting_ > 0) {
         result_.queued_s += dt;
         result_.allocated_while_queued_gpu_s += allocated_ * dt;
+        if (waiting_gang_fits) {
+          result_.queued_fit_s += dt;
+          result_.allocated_while_queued_fit_gpu_s += allocated_ * dt;
+        }
       }
     }
     last_ms = now;
@@ -327,6 +404,7 @@ Result<SimResult> Run::Go() {
           if (e.attempt != s.attempt || (s.state != State::kRunning && s.state != State::kStopping))
             break;
           Release(e.job);
+          EndSegment(e.job, now, SegmentEnd::kFinished);
           s.state = State::kDone;
           result_.lost_gpu_s += s.gpus * ToS(s.penalty_ms);
           sched_.OnFinished(JobId(e.job + 1), At(now));
@@ -351,8 +429,10 @@ Result<SimResult> Run::Go() {
           result_.lost_gpu_s += s.gpus * ToS((now - s.run_start_ms) - useful);
           s.penalty_ms = ToMs(config_.checkpoint_cost_s);
           Release(e.job);
+          EndSegment(e.job, now, SegmentEnd::kPreempted);
           s.state = State::kPending;
           if (s.kind == JobKind::kTrace) ++trace_waiting_;
+          CountWaiting(e.job, +1);
           const JobId id(e.job + 1);
           sched_.OnRequeue(id, At(now));
           // What the scheduler should count as done: the next attempt needs the rest plus the
@@ -365,6 +445,7 @@ Result<SimResult> Run::Go() {
     sched::DecisionBatch batch = sched_.Schedule(At(now));
     ++result_.passes;
     CORRAL_RETURN_IF_ERROR(Apply(batch, now));
+    waiting_gang_fits = trace_waiting_ > 0 && SomeWaitingGangFits();
     if (config_.check_every_step || events_.empty()) {
       Status inv = CheckInvariants(applied_);
       if (!inv.ok()) return Fail(now, inv.message());
@@ -372,6 +453,7 @@ Result<SimResult> Run::Go() {
   }
   Status inv = CheckInvariants(applied_);
   if (!inv.ok()) return Fail(last_ms, inv.message());
+  for (int j = 0; j < static_cast<int>(jobs_.size()); ++j) EndSegment(j, last_ms, SegmentEnd::kCut);
   result_.span_s = ToS(last_trace_end_ms - first_ms);
   return std::move(result_);
 }

@@ -60,6 +60,27 @@ struct JobOutcome {
   std::string nodes;  // node indices of the first start, ';'-separated
   int preemptions = 0;
   double allocation_at_submit = 0;  // fraction of GPUs allocated when it was submitted
+  int job = 0;  // the simulator's job number (RunSegment::job); trace ids may repeat
+};
+
+// One run of a job on its GPUs: from its start to its end, or to the moment its GPUs were
+// released after a preemption. Enough to check a schedule without the simulator: no GPU in two
+// segments at once, and each job's useful run time adding up to its duration.
+enum class SegmentEnd { kFinished, kPreempted, kCut };  // kCut: still running when the run ended
+
+struct RunSegment {
+  int job = 0;  // the simulator's job number (unique; filler trials included)
+  int64_t trace_id = 0;
+  JobKind kind = JobKind::kTrace;
+  int attempt = 1;
+  double start_s = 0;
+  double end_s = -1;
+  SegmentEnd ended = SegmentEnd::kCut;
+  double sigterm_s = -1;      // when the preemption was decided (progress is kept up to here)
+  double restart_cost_s = 0;  // run time this attempt spends before making progress
+  double duration_s = 0;      // the job's whole run time
+  int gpus = 0;
+  std::string devices;  // node:gpu pairs, ';'-separated
 };
 
 struct SimResult {
@@ -70,12 +91,18 @@ struct SimResult {
   double filler_allocated_gpu_s = 0;
   double queued_s = 0;  // time with trace jobs waiting
   double allocated_while_queued_gpu_s = 0;
+  // Time with trace jobs waiting of which at least one has a gang that fits in the GPUs free at
+  // that moment (each replica within one node; reservations, the drain guard and queue limits
+  // ignored), and the GPUs allocated over that time.
+  double queued_fit_s = 0;
+  double allocated_while_queued_fit_gpu_s = 0;
   double lost_gpu_s = 0;  // GPU-time of preempted attempts not kept as progress
   int preemptions = 0;
   int preempted_filler = 0;
   int preempted_non_filler_for_interactive = 0;
   int64_t passes = 0;
   double wall_s = 0;
+  std::vector<RunSegment> segments;  // in order of start
 };
 
 // Replays the trace through `scheduler` with a virtual clock. Fails with the first invariant

@@ -17,6 +17,8 @@ std::vector<std::string> SplitCsv(const std::string& line) {
     if (!cell.empty() && cell.back() == '\r') cell.pop_back();
     out.push_back(cell);
   }
+  // getline yields nothing after a trailing comma: the last cell is there, and empty.
+  if (line.ends_with(",") || line.ends_with(",\r")) out.emplace_back();
   return out;
 }
 

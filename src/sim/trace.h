@@ -21,6 +21,10 @@ struct TraceJob {
   std::string user;
 };
 
+// The tenant (queue) of jobs whose trace row names none: an empty user (and vc) cell. Real traces
+// have such rows; they are replayed as one tenant of their own under this name.
+inline constexpr char kUnnamedTenant[] = "(no tenant)";
+
 struct TraceWindow {
   std::optional<double> from_s;  // submit_s >= from
   std::optional<double> to_s;    // submit_s < to
