@@ -214,7 +214,8 @@ HttpResponse ApiService::ListJobs(const jobs::Caller& caller, const HttpRequest&
         q.states.push_back(*st);
       }
     } else if (key == "owner") {
-      auto user = CallOnControl(control_, [&] { return store_.FindUserByName(value); });
+      auto user = readers_ ? readers_->Use([&](store::Store& s) { return s.FindUserByName(value); })
+                           : CallOnControl(control_, [&] { return store_.FindUserByName(value); });
       if (!user.ok()) return ErrorResponse(user.status());
       if (!*user) return ErrorResponse(InvalidArgument("owner", "no user named '" + value + "'"));
       q.owner = (*user)->id;
@@ -240,8 +241,31 @@ HttpResponse ApiService::ListJobs(const jobs::Caller& caller, const HttpRequest&
       return ErrorResponse(InvalidArgument(key, "unknown query parameter"));
     }
   }
-  auto page = CallOnControl(control_, [&] { return jobs_.List(caller, q); });
-  if (!page.ok()) return ErrorResponse(page.status());
+  Result<store::JobPage> page = store::JobPage{};
+  if (readers_) {
+    if (!caller.is_admin()) {
+      if (q.owner && *q.owner != caller.id)
+        return ErrorResponse(Status(StatusCode::kPermissionDenied,
+                                    "only admins may list other users' jobs", "owner"));
+      q.owner = caller.id;
+    }
+    // The page comes from committed rows; jobs still active are shown as the controller holds
+    // them now (pending reasons, progress the next commit will write).
+    page = readers_->Use([&](store::Store& s) { return s.ListJobs(q); });
+    if (!page.ok()) return ErrorResponse(page.status());
+    std::vector<JobId> active;
+    for (const auto& j : page->jobs)
+      if (!IsTerminal(j.state)) active.push_back(j.id);
+    if (!active.empty()) {
+      auto live = CallOnControl(control_, [&] { return jobs_.ActiveOf(active); });
+      for (auto& j : page->jobs)
+        for (auto& l : live)
+          if (l.id == j.id) j = std::move(l);
+    }
+  } else {
+    page = CallOnControl(control_, [&] { return jobs_.List(caller, q); });
+    if (!page.ok()) return ErrorResponse(page.status());
+  }
   json jobs = json::array();
   for (auto& j : page->jobs) jobs.push_back(JobToJson(j));
   return JsonResponse(
@@ -251,8 +275,23 @@ HttpResponse ApiService::ListJobs(const jobs::Caller& caller, const HttpRequest&
 }
 
 HttpResponse ApiService::GetJob(const jobs::Caller& caller, JobId id) {
-  auto job = CallOnControl(control_, [&] { return jobs_.Get(caller, id); });
-  if (!job.ok()) return ErrorResponse(job.status());
+  if (!readers_) {
+    auto job = CallOnControl(control_, [&] { return jobs_.Get(caller, id); });
+    if (!job.ok()) return ErrorResponse(job.status());
+    return JsonResponse(200, JobToJson(*job));
+  }
+  // A finished job is read from committed rows alone. An acknowledged submit was committed, so
+  // a client's GET after its POST finds the job here at the latest.
+  auto stored = readers_->Use([&](store::Store& s) { return s.GetJob(id); });
+  if (!stored.ok()) return ErrorResponse(stored.status());
+  std::optional<Job> job = std::move(*stored);
+  if (!job || !IsTerminal(job->state)) {
+    auto live = CallOnControl(control_, [&] { return jobs_.ActiveOf({id}); });
+    if (!live.empty()) job = std::move(live.front());
+  }
+  // Another user's job is reported as missing: its existence is not theirs to know.
+  if (!job || (!caller.is_admin() && job->owner != caller.id))
+    return ErrorResponse(NotFound("job " + std::to_string(id.value) + " not found"));
   return JsonResponse(200, JobToJson(*job));
 }
 
@@ -377,10 +416,11 @@ HttpResponse ApiService::Events(const jobs::Caller& caller, const HttpRequest& r
     };
     // Catch up from the store first: the hub keeps only recent events.
     for (;;) {
-      auto batch = CallOnControl(control_, [&] {
-        return store_.EventsAfter(
-            seen, 500, caller.is_admin() ? std::nullopt : std::optional<UserId>(caller.id));
-      });
+      const auto owner = caller.is_admin() ? std::nullopt : std::optional<UserId>(caller.id);
+      // Committed events only, which is what the hub shows as well.
+      auto batch =
+          readers_ ? readers_->Use([&](store::Store& s) { return s.EventsAfter(seen, 500, owner); })
+                   : CallOnControl(control_, [&] { return store_.EventsAfter(seen, 500, owner); });
       if (!batch.ok() || batch->empty()) break;
       std::string out;
       for (auto& e : *batch) {

@@ -9,6 +9,7 @@
 #include "api/event_hub.h"
 #include "api/http_types.h"
 #include "jobs/job_controller.h"
+#include "store/read_pool.h"
 #include "store/store.h"
 
 namespace corral::api {
@@ -39,6 +40,9 @@ class ApiService {
   const ApiLimits& limits() const { return limits_; }
   // Accept trial tokens made with this key (api/tokens.h). Call before serving.
   void SetTrialKey(std::string key) { trial_key_ = std::move(key); }
+  // Read-only connections for GET /jobs, GET /jobs/<id> and the event log's catch-up, so that
+  // they do not wait for the control thread (not owned). Without one, reads go through it.
+  void SetReadPool(store::ReadPool* readers) { readers_ = readers; }
 
  private:
   Result<jobs::Caller> Authenticate(const HttpRequest& request);
@@ -66,6 +70,7 @@ class ApiService {
   EventHub& hub_;
   ApiLimits limits_;
   std::string trial_key_;
+  store::ReadPool* readers_ = nullptr;
 
   std::map<std::string, SubRouter*> mounts_;
   std::mutex auth_mu_;

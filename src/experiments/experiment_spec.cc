@@ -177,7 +177,7 @@ Result<MetricsFileSpec> ReadMetricsFile(const SpecObject& o) {
   return file;
 }
 
-Result<ParsedSpec> ParseNativeSpec(const json& doc) {
+Result<ParsedSpec> ParseNativeSpec(const json& doc, const SpecDefaults& defaults) {
   ParsedSpec out;
   ExperimentSpec& spec = out.spec;
   out.format = "native";
@@ -256,6 +256,7 @@ Result<ParsedSpec> ParseNativeSpec(const json& doc) {
 
   if (!o.Has("trial")) return InvalidArgument("trial", "is required");
   CORRAL_ASSIGN_OR_RETURN(spec.trial, ParseNativeTrial(o.At("trial"), out.warnings));
+  if (spec.trial.workdir.empty()) spec.trial.workdir = defaults.workdir;
   CORRAL_RETURN_IF_ERROR(ValidateExperimentSpec(spec));
   return out;
 }
@@ -289,10 +290,10 @@ json ExperimentSpecToJson(const ExperimentSpec& spec) {
   return j;
 }
 
-Result<ParsedSpec> ParseExperimentSpec(const json& doc) {
+Result<ParsedSpec> ParseExperimentSpec(const json& doc, const SpecDefaults& defaults) {
   if (!doc.is_object()) return InvalidArgument("spec", "must be an object");
-  if (doc.contains("apiVersion") || doc.contains("kind")) return ParseKatibSpec(doc);
-  return ParseNativeSpec(doc);
+  if (doc.contains("apiVersion") || doc.contains("kind")) return ParseKatibSpec(doc, defaults);
+  return ParseNativeSpec(doc, defaults);
 }
 
 }  // namespace corral::experiments

@@ -121,11 +121,21 @@ constexpr const char* kEventsByOwner = R"sql(
 CREATE INDEX events_by_owner ON events(owner_id, seq);
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations{{
+// The object that made a job (an experiment's trial, a workflow's step, ...), so that its owner
+// can find its children after a restart.
+constexpr const char* kJobParent = R"sql(
+ALTER TABLE jobs ADD COLUMN parent_kind TEXT;
+ALTER TABLE jobs ADD COLUMN parent_id INTEGER;
+ALTER TABLE jobs ADD COLUMN parent_key TEXT;
+CREATE INDEX jobs_by_parent ON jobs(parent_kind, parent_id, id) WHERE parent_kind IS NOT NULL;
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations{{
     {"users, tokens, jobs, labels, events, settings", kInitialSchema},
     {"experiments, trials, metrics", kExperiments},
     {"trials.search_state", kTrialSearchState},
     {"events by owner", kEventsByOwner},
+    {"jobs.parent", kJobParent},
 }};
 
 }  // namespace
