@@ -565,17 +565,21 @@ Status ExperimentController::ApplyJobEvent(Active& a, const jobs::JobEvent& ev) 
     return Status::Ok();  // pruned or cancelled meanwhile
   Trial t = it->second;
   TrialRun& run = a.runs[number];
+  bool new_attempt = false;
   if (ev.attempt != 0 && run.attempt != ev.attempt) {
     // A new attempt (after preemption or a retry) starts its log afresh.
     run.attempt = ev.attempt;
     run.offset = 0;
     run.count = 0;
     a.dirty = true;
+    new_attempt = true;
   }
   if (jobs::IsTerminalEvent(ev.kind)) {
     if (!follower_) return FinishTrial(a, t, ev.state, /*read_rest=*/true);
-    // The trial ends once its last lines are read (OnTrialOutput).
+    // The trial ends once its last lines are read (OnTrialOutput). An attempt that ended before
+    // anyone followed it (it ended while the server was down, or never ran) is read now.
     if (run.finishing) return Status::Ok();
+    if (run.generation == 0 || new_attempt) CORRAL_RETURN_IF_ERROR(StartFollowing(a, t));
     run.finishing = ev.state;
     follower_->Finish(a.row.id, number, run.generation);
     return Status::Ok();
