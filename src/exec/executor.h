@@ -22,9 +22,9 @@ namespace corral::exec {
 struct ReplicaLaunch {
   int index = 0;
   std::string node;       // node name from the inventory
-  std::string address;    // that node's address as other nodes reach it
   std::vector<int> gpus;  // device indices on that node; become CUDA_VISIBLE_DEVICES
   std::map<std::string, std::string> env;  // per-replica additions (RANK, ...)
+  std::string address{};                   // the node's address as other nodes reach it
 };
 
 // One attempt of a job: all replicas start together (a gang). An executor may run them as one
@@ -62,13 +62,13 @@ struct ExecEvent {
   enum class Kind { kQueued, kStarted, kExited, kLaunchFailed, kLost };
   Kind kind = Kind::kStarted;
   ReplicaRef ref;
-  std::string external_id;                          // set with kQueued and kStarted
-  std::optional<ReplicaPlacementReport> placement;  // when the backend learned or changed it
-  TimePoint time;  // when it happened (process start / exit), as recorded by the shim
+  std::string external_id;  // set with kQueued and kStarted
+  TimePoint time;           // when it happened (process start / exit), as recorded by the shim
   std::optional<int> exit_code;
   std::optional<int> term_signal;
-  bool timed_out = false;  // killed by the time limit
-  std::string message;     // launch failure / loss explanation
+  bool timed_out = false;                             // killed by the time limit
+  std::string message;                                // launch failure / loss explanation
+  std::optional<ReplicaPlacementReport> placement{};  // when the backend learned or changed it
 };
 
 // Combined stdout/stderr of one replica, wherever the backend keeps it (a local file; a file on
