@@ -530,6 +530,7 @@ def test_trials_push_with_their_own_scoped_token(server, admin, users, tmp_path)
     # The token a trial got can report that trial's metrics and do nothing else.
     # The token reaches the trial's processes only: the job's spec does not hold it.
     job = alice.job(trials[0]["job"])
+    assert job["parent"] == {"kind": "experiment", "id": exp["id"], "key": "0"}
     assert "CORRAL_TOKEN" not in job["spec"].get("env", {})
     assert "corral_trial_" not in server.cli("describe", str(job["id"]), check=True).stdout
     token = (tmp_path / "token-0").read_text()
