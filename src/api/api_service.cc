@@ -284,13 +284,15 @@ HttpResponse ApiService::GetJob(const jobs::Caller& caller, JobId id) {
   // a client's GET after its POST finds the job here at the latest.
   auto stored = readers_->Use([&](store::Store& s) { return s.GetJob(id); });
   if (!stored.ok()) return ErrorResponse(stored.status());
-  std::optional<Job> job = std::move(*stored);
+  const std::optional<Job>& job = *stored;
   if (!job || !IsTerminal(job->state)) {
-    auto live = CallOnControl(control_, [&] { return jobs_.ActiveOf({id}); });
-    if (!live.empty()) job = std::move(live.front());
+    // Active (or ended since the last commit): the controller's view is the current one.
+    auto live = CallOnControl(control_, [&] { return jobs_.Get(caller, id); });
+    if (!live.ok()) return ErrorResponse(live.status());
+    return JsonResponse(200, JobToJson(*live));
   }
   // Another user's job is reported as missing: its existence is not theirs to know.
-  if (!job || (!caller.is_admin() && job->owner != caller.id))
+  if (!caller.is_admin() && job->owner != caller.id)
     return ErrorResponse(NotFound("job " + std::to_string(id.value) + " not found"));
   return JsonResponse(200, JobToJson(*job));
 }
