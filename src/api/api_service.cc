@@ -238,7 +238,8 @@ HttpResponse ApiService::ListJobs(const jobs::Caller& caller, const HttpRequest&
         q.states.push_back(*st);
       }
     } else if (key == "owner") {
-      auto user = CallOnControl(control_, [&] { return store_.FindUserByName(value); });
+      auto user = readers_ ? readers_->Use([&](store::Store& s) { return s.FindUserByName(value); })
+                           : CallOnControl(control_, [&] { return store_.FindUserByName(value); });
       if (!user.ok()) return ErrorResponse(user.status());
       if (!*user) return ErrorResponse(InvalidArgument("owner", "no user named '" + value + "'"));
       q.owner = (*user)->id;
@@ -264,8 +265,31 @@ HttpResponse ApiService::ListJobs(const jobs::Caller& caller, const HttpRequest&
       return ErrorResponse(InvalidArgument(key, "unknown query parameter"));
     }
   }
-  auto page = CallOnControl(control_, [&] { return jobs_.List(caller, q); });
-  if (!page.ok()) return ErrorResponse(page.status());
+  Result<store::JobPage> page = store::JobPage{};
+  if (readers_) {
+    if (!caller.is_admin()) {
+      if (q.owner && *q.owner != caller.id)
+        return ErrorResponse(Status(StatusCode::kPermissionDenied,
+                                    "only admins may list other users' jobs", "owner"));
+      q.owner = caller.id;
+    }
+    // The page comes from committed rows; jobs still active are shown as the controller holds
+    // them now (pending reasons, progress the next commit will write).
+    page = readers_->Use([&](store::Store& s) { return s.ListJobs(q); });
+    if (!page.ok()) return ErrorResponse(page.status());
+    std::vector<JobId> active;
+    for (const auto& j : page->jobs)
+      if (!IsTerminal(j.state)) active.push_back(j.id);
+    if (!active.empty()) {
+      auto live = CallOnControl(control_, [&] { return jobs_.ActiveOf(active); });
+      for (auto& j : page->jobs)
+        for (auto& l : live)
+          if (l.id == j.id) j = std::move(l);
+    }
+  } else {
+    page = CallOnControl(control_, [&] { return jobs_.List(caller, q); });
+    if (!page.ok()) return ErrorResponse(page.status());
+  }
   json jobs = json::array();
   for (auto& j : page->jobs) jobs.push_back(JobToJson(j));
   return JsonResponse(
@@ -275,8 +299,25 @@ HttpResponse ApiService::ListJobs(const jobs::Caller& caller, const HttpRequest&
 }
 
 HttpResponse ApiService::GetJob(const jobs::Caller& caller, JobId id) {
-  auto job = CallOnControl(control_, [&] { return jobs_.Get(caller, id); });
-  if (!job.ok()) return ErrorResponse(job.status());
+  if (!readers_) {
+    auto job = CallOnControl(control_, [&] { return jobs_.Get(caller, id); });
+    if (!job.ok()) return ErrorResponse(job.status());
+    return JsonResponse(200, JobToJson(*job));
+  }
+  // A finished job is read from committed rows alone. An acknowledged submit was committed, so
+  // a client's GET after its POST finds the job here at the latest.
+  auto stored = readers_->Use([&](store::Store& s) { return s.GetJob(id); });
+  if (!stored.ok()) return ErrorResponse(stored.status());
+  const std::optional<Job>& job = *stored;
+  if (!job || !IsTerminal(job->state)) {
+    // Active (or ended since the last commit): the controller's view is the current one.
+    auto live = CallOnControl(control_, [&] { return jobs_.Get(caller, id); });
+    if (!live.ok()) return ErrorResponse(live.status());
+    return JsonResponse(200, JobToJson(*live));
+  }
+  // Another user's job is reported as missing: its existence is not theirs to know.
+  if (!caller.is_admin() && job->owner != caller.id)
+    return ErrorResponse(NotFound("job " + std::to_string(id.value) + " not found"));
   return JsonResponse(200, JobToJson(*job));
 }
 
@@ -399,6 +440,9 @@ HttpResponse ApiService::Events(const jobs::Caller& caller, const HttpRequest& r
     EventStream stream(
         hub_,
         [this, owner](int64_t after, int limit) {
+          if (readers_)
+            return readers_->Use(
+                [&](store::Store& s) { return s.EventsAfter(after, limit, owner); });
           return CallOnControl(control_, [&] { return store_.EventsAfter(after, limit, owner); });
         },
         [caller](const store::StoredEvent& e) { return caller.is_admin() || e.owner == caller.id; },

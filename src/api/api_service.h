@@ -10,6 +10,7 @@
 #include "api/http_types.h"
 #include "api/session_routes.h"
 #include "jobs/job_controller.h"
+#include "store/read_pool.h"
 #include "store/store.h"
 
 namespace corral::api {
@@ -42,6 +43,9 @@ class ApiService {
   void SetTrialKey(std::string key) { auth_->SetTrialKey(std::move(key)); }
   // The authentication every other route (web UI, proxies) shares with the API.
   Authenticator& authenticator() { return *auth_; }
+  // Read-only connections for GET /jobs, GET /jobs/<id> and the event log's catch-up, so that
+  // they do not wait for the control thread (not owned). Without one, reads go through it.
+  void SetReadPool(store::ReadPool* readers) { readers_ = readers; }
 
  private:
   // Handle without its exception barrier.
@@ -71,6 +75,7 @@ class ApiService {
   SystemClock clock_;
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<SessionRoutes> session_routes_;
+  store::ReadPool* readers_ = nullptr;
 
   std::map<std::string, SubRouter*> mounts_;
 };

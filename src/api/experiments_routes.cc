@@ -213,9 +213,16 @@ HttpResponse ExperimentsRoutes::Route(const jobs::Caller& caller,
 HttpResponse ExperimentsRoutes::Create(const jobs::Caller& caller, const HttpRequest& request) {
   if (request.body.size() > max_body_bytes_)
     return ErrorResponse(Status(StatusCode::kResourceExhausted, "request body too large"));
+  experiments::SpecDefaults defaults;
+  for (const auto& [key, value] : request.query) {
+    if (key != "workdir") return ErrorResponse(InvalidArgument(key, "unknown query parameter"));
+    if (value.empty() || value[0] != '/')
+      return ErrorResponse(InvalidArgument("workdir", "must be an absolute path"));
+    defaults.workdir = value;
+  }
   auto body = ParseSpecBody(request.body, request.Header("content-type"));
   if (!body.ok()) return ErrorResponse(body.status());
-  auto parsed = experiments::ParseExperimentSpec(*body);
+  auto parsed = experiments::ParseExperimentSpec(*body, defaults);
   if (!parsed.ok()) return ErrorResponse(parsed.status());
   auto view =
       CallDurable(control_, [&] { return experiments_.Create(caller, std::move(*parsed)); });

@@ -122,9 +122,11 @@ Result<JobSpec> ParseJobSpec(const json& body) {
   if (limit) spec.time_limit = Duration(*limit * 1000);
   if (r.Has("retry")) {
     JsonObjectReader retry(r.At("retry"), "retry");
-    CORRAL_RETURN_IF_ERROR(retry.Check({"max_retries"}));
+    CORRAL_RETURN_IF_ERROR(retry.Check({"max_retries", "retry_on_preemption"}));
     CORRAL_ASSIGN_OR_RETURN(auto max, retry.Int("max_retries", 0, 100));
     if (max) spec.retry.max_retries = static_cast<int>(*max);
+    CORRAL_ASSIGN_OR_RETURN(auto on_preemption, retry.Bool("retry_on_preemption"));
+    if (on_preemption) spec.retry.retry_on_preemption = *on_preemption;
   }
   CORRAL_ASSIGN_OR_RETURN(auto preemptible, r.Bool("preemptible"));
   if (preemptible) spec.preemptible = *preemptible;
@@ -144,7 +146,8 @@ json JobSpecToJson(const JobSpec& s) {
   j["priority"] = PriorityClassName(s.priority);
   j["queue"] = s.queue;
   j["time_limit_s"] = s.time_limit ? json(s.time_limit->count() / 1000) : json();
-  j["retry"] = {{"max_retries", s.retry.max_retries}};
+  j["retry"] = {{"max_retries", s.retry.max_retries},
+                {"retry_on_preemption", s.retry.retry_on_preemption}};
   j["labels"] = s.labels;
   j["preemptible"] = s.preemptible;
   return j;
@@ -155,6 +158,10 @@ json JobToJson(const Job& job) {
   j["id"] = job.id.value;
   j["name"] = job.spec.name;
   j["owner"] = job.owner_name;
+  j["parent"] = job.parent ? json{{"kind", ParentKindName(job.parent->kind)},
+                                  {"id", job.parent->id},
+                                  {"key", job.parent->child_key}}
+                           : json();
   j["state"] = JobStateName(job.state);
   j["reason"] = job.reason;
   j["submitted_at"] = FormatRfc3339(job.submitted_at);

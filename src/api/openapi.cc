@@ -76,7 +76,8 @@ json Build() {
          {{"type", "object"},
           {"additionalProperties", false},
           {"properties",
-           {{"max_retries", {{"type", "integer"}, {"minimum", 0}, {"maximum", 100}}}}}}},
+           {{"max_retries", {{"type", "integer"}, {"minimum", 0}, {"maximum", 100}}},
+            {"retry_on_preemption", {{"type", "boolean"}, {"default", true}}}}}}},
         {"labels", strmap},
         {"preemptible", {{"type", "boolean"}, {"default", false}}}}}};
   json replica = {{"type", "object"},
@@ -104,6 +105,14 @@ json Build() {
        {{"id", {{"type", "integer"}}},
         {"name", {{"type", "string"}}},
         {"owner", {{"type", "string"}}},
+        {"parent",
+         {{"type", "object"},
+          {"nullable", true},
+          {"properties",
+           {{"kind",
+             {{"type", "string"}, {"enum", {"experiment", "workflow", "notebook", "training"}}}},
+            {"id", {{"type", "integer"}}},
+            {"key", {{"type", "string"}}}}}}},
         {"state",
          {{"type", "string"},
           {"enum",
@@ -226,7 +235,10 @@ json Build() {
   json trial_n = Param("n", "path", "integer", "trial number");
   paths["/api/v1/experiments"]["post"] = Op(
       "Create a hyperparameter search (native spec or Katib Experiment; JSON or YAML)",
-      {{"201", {{"description", "the experiment, with warnings for ignored Kubernetes fields"}}}});
+      {{"201", {{"description", "the experiment, with warnings for ignored Kubernetes fields"}}}},
+      {{"parameters",
+        {Param("workdir", "query", "string",
+               "absolute working directory for trials that name none (the CLI's current one)")}}});
   paths["/api/v1/experiments"]["get"] =
       Op("List experiments", {{"200", {{"description", "experiments"}}}});
   paths["/api/v1/experiments/{id}"]["get"] =

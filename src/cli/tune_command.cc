@@ -4,10 +4,12 @@
 
 #include <CLI/CLI.hpp>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
+#include "cli/api_client.h"
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/job_json.h"
@@ -109,8 +111,13 @@ int Submit(CommandContext& ctx, const TuneOptions& o) {
   }
   size_t first = body.find_first_not_of(" \t\r\n");
   bool is_json = first != std::string::npos && body[first] == '{';
-  auto exp =
-      ctx.api.PostRaw("/experiments", body, is_json ? "application/json" : "application/yaml");
+  // Trials that name no working directory run where the spec was submitted from, as `corral run`
+  // does, so that the spec's relative paths work.
+  std::error_code ec;
+  std::string cwd = std::filesystem::current_path(ec).string();
+  std::string path = "/experiments";
+  if (!ec && !cwd.empty()) path += BuildQuery({{"workdir", cwd}});
+  auto exp = ctx.api.PostRaw(path, body, is_json ? "application/json" : "application/yaml");
   if (!exp.ok()) return ReportFailure(exp.status(), ctx.api.connection(), ctx.err);
   if (Structured(ctx, *exp)) return kExitOk;
   ctx.out << fmt::format("experiment {} created ({})\n", Number((*exp)["id"]),

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -25,6 +26,11 @@ struct ExperimentController::TrialRun {
   // an attempt's. Starts at the file's size when the trial is submitted, so that what an earlier
   // run left there does not count.
   int64_t file_offset = 0;
+  std::string metrics_path;  // the trial's CORRAL_METRICS_FILE; empty: none
+  // Not saved: which OutputFollower::Follow is current, and the job's end while its last output
+  // is being read.
+  uint64_t generation = 0;
+  std::optional<JobState> finishing;
 };
 
 struct ExperimentController::Active {
@@ -64,14 +70,28 @@ int64_t FileSize(const std::string& path) {
   return ec ? 0 : static_cast<int64_t>(size);
 }
 
-// Complete lines of `path` after `offset` (and the unfinished last one when `final`); advances
-// `offset` past them. A file shorter than `offset` was rewritten: it is read from the start.
-std::vector<std::string> ReadNewLines(const std::string& path, int64_t& offset, bool final) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return {};  // not created yet
-  if (FileSize(path) < offset) offset = 0;
-  in.seekg(offset);
-  std::string buffer((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+// Everything `source` holds after `offset`. A source shorter than `offset` was rewritten: it is
+// read from the start.
+std::string ReadRest(exec::LogSource& source, int64_t& offset) {
+  constexpr size_t kChunk = 1 << 20;
+  std::string out;
+  for (;;) {
+    auto chunk = source.Read(offset + static_cast<int64_t>(out.size()), kChunk);
+    if (!chunk.ok()) {
+      if (chunk.status().code() != StatusCode::kFailedPrecondition || offset == 0) return out;
+      offset = 0;
+      out.clear();
+      continue;
+    }
+    out += *chunk;
+    if (chunk->size() < kChunk) return out;
+  }
+}
+
+// Complete lines of `source` after `offset` (and the unfinished last one when `final`); advances
+// `offset` past them.
+std::vector<std::string> ReadNewLines(exec::LogSource& source, int64_t& offset, bool final) {
+  std::string buffer = ReadRest(source, offset);
   if (buffer.empty()) return {};
   const size_t before = buffer.size();
   std::vector<std::string> lines = TakeLines(buffer);
@@ -230,6 +250,7 @@ Result<std::unique_ptr<ExperimentController::Active>> ExperimentController::Load
     const json runs = state.value("trials", json::object());
     for (const auto& [key, r] : runs.items()) {
       TrialRun run;
+      run.metrics_path = r.value("metrics_path", std::string());
       run.attempt = r.value("attempt", 0);
       run.offset = r.value("offset", int64_t{0});
       run.file_offset = r.value("file_offset", int64_t{0});
@@ -270,7 +291,8 @@ Status ExperimentController::Persist(Active& a) {
     runs[std::to_string(n)] = {{"attempt", r.attempt},
                                {"offset", r.offset},
                                {"count", r.count},
-                               {"file_offset", r.file_offset}};
+                               {"file_offset", r.file_offset},
+                               {"metrics_path", r.metrics_path}};
   }
   for (int64_t number : a.study->TakeChanged()) CORRAL_RETURN_IF_ERROR(SaveSearchRecord(a, number));
   a.row.sampler_state = json{
@@ -306,6 +328,9 @@ Status ExperimentController::Recover() {
       if (InFlight(t) && t.job.valid()) by_job_[t.job] = row.id;
     log::Info("experiment {} ({}): resumed with {} trials", row.id.value, row.name,
               (*a)->trials.size());
+    Status synced = SyncTrialStates(**a);
+    if (!synced.ok())
+      log::Error("experiment {}: catching up with its trials: {}", row.id.value, synced.ToString());
     active_[row.id] = std::move(*a);
   }
   Tick();
@@ -478,16 +503,106 @@ Status ExperimentController::PushMetric(const jobs::Caller& caller, ExperimentId
   return Status::Ok();
 }
 
-void ExperimentController::OnJobEvent(const store::StoredEvent& event) {
+void ExperimentController::OnJobEvent(const jobs::JobEvent& event) {
+  if (!event.parent || event.parent->kind != ParentKind::kExperiment) return;
   if (!by_job_.count(event.job)) return;
+  switch (event.kind) {
+    case jobs::JobEventKind::kStarted:
+    case jobs::JobEventKind::kPreempted:
+    case jobs::JobEventKind::kRequeued:
+    case jobs::JobEventKind::kRetrying:
+    case jobs::JobEventKind::kSucceeded:
+    case jobs::JobEventKind::kFailed:
+    case jobs::JobEventKind::kCancelled:
+      break;
+    default:
+      return;  // nothing a trial's state follows
+  }
+  job_events_.push_back(event);
   if (wake_ && !wake_pending_) {
     wake_pending_ = true;
     wake_();
   }
 }
 
+void ExperimentController::AddLaunchEnv(const Job& job, std::map<std::string, std::string>& env) {
+  if (!options_.trial_token || !job.parent || job.parent->kind != ParentKind::kExperiment) return;
+  int64_t trial = 0;
+  auto [p, ec] =
+      std::from_chars(job.parent->child_key.data(),
+                      job.parent->child_key.data() + job.parent->child_key.size(), trial);
+  if (ec != std::errc()) return;
+  env.emplace("CORRAL_TOKEN", options_.trial_token(job.owner, job.parent->id, trial));
+}
+
+Status ExperimentController::SyncTrialStates(Active& a) {
+  for (auto& [n, trial] : a.trials) {
+    if (!InFlight(trial) || !trial.job.valid()) continue;
+    CORRAL_ASSIGN_OR_RETURN(Job job, jobs_.Get(a.owner, trial.job));
+    jobs::JobEvent ev;
+    ev.job = job.id;
+    ev.owner = job.owner;
+    ev.parent = JobParent{ParentKind::kExperiment, a.row.id.value, std::to_string(n)};
+    ev.state = job.state;
+    ev.attempt = job.attempts.empty() ? 0 : job.attempts.back().number;
+    ev.kind = job.state == JobState::kSucceeded   ? jobs::JobEventKind::kSucceeded
+              : job.state == JobState::kFailed    ? jobs::JobEventKind::kFailed
+              : job.state == JobState::kCancelled ? jobs::JobEventKind::kCancelled
+              : job.state == JobState::kRunning   ? jobs::JobEventKind::kStarted
+                                                  : jobs::JobEventKind::kRequeued;
+    job_events_.push_back(ev);
+  }
+  return Status::Ok();
+}
+
+Status ExperimentController::ApplyJobEvent(Active& a, const jobs::JobEvent& ev) {
+  int number = 0;
+  auto [p, ec] = std::from_chars(ev.parent->child_key.data(),
+                                 ev.parent->child_key.data() + ev.parent->child_key.size(), number);
+  if (ec != std::errc()) return Status::Ok();
+  auto it = a.trials.find(number);
+  if (it == a.trials.end() || !InFlight(it->second) || it->second.job != ev.job)
+    return Status::Ok();  // pruned or cancelled meanwhile
+  Trial t = it->second;
+  TrialRun& run = a.runs[number];
+  bool new_attempt = false;
+  if (ev.attempt != 0 && run.attempt != ev.attempt) {
+    // A new attempt (after preemption or a retry) starts its log afresh.
+    run.attempt = ev.attempt;
+    run.offset = 0;
+    run.count = 0;
+    a.dirty = true;
+    new_attempt = true;
+  }
+  if (jobs::IsTerminalEvent(ev.kind)) {
+    if (!follower_) return FinishTrial(a, t, ev.state, /*read_rest=*/true);
+    // The trial ends once its last lines are read (OnTrialOutput). An attempt that ended before
+    // anyone followed it (it ended while the server was down, or never ran) is read now.
+    if (run.finishing) return Status::Ok();
+    if (run.generation == 0 || new_attempt) CORRAL_RETURN_IF_ERROR(StartFollowing(a, t));
+    run.finishing = ev.state;
+    follower_->Finish(a.row.id, number, run.generation);
+    return Status::Ok();
+  }
+  const char* state = ev.kind == jobs::JobEventKind::kStarted ? kTrialRunning : kTrialPending;
+  if (state == kTrialRunning && follower_) CORRAL_RETURN_IF_ERROR(StartFollowing(a, t));
+  if (t.state == state) return Status::Ok();
+  t.state = state;
+  return PersistTrial(a, t);
+}
+
 void ExperimentController::Tick() {
   wake_pending_ = false;
+  std::vector<jobs::JobEvent> events;
+  events.swap(job_events_);
+  for (const auto& ev : events) {
+    auto owner = by_job_.find(ev.job);
+    if (owner == by_job_.end()) continue;
+    auto it = active_.find(owner->second);
+    if (it == active_.end()) continue;
+    Status s = ApplyJobEvent(*it->second, ev);
+    if (!s.ok()) log::Error("experiment {}: {}", it->first.value, s.ToString());
+  }
   for (auto it = active_.begin(); it != active_.end();) {
     Active& a = *it->second;
     Status s = Step(a);
@@ -500,39 +615,78 @@ void ExperimentController::Tick() {
   }
 }
 
+Status ExperimentController::StartFollowing(Active& a, const Trial& t) {
+  TrialRun& run = a.runs[t.number];
+  OutputFollower::Target target;
+  target.experiment = a.row.id;
+  target.trial = t.number;
+  target.generation = run.generation = next_generation_++;
+  if (a.spec().collect_stdout) {
+    auto log = jobs_.OpenLog(a.owner, t.job, run.attempt, 0);
+    if (log.ok()) target.log = std::move(*log);
+    target.log_offset = run.offset;
+  }
+  if (a.spec().metrics_file) {
+    if (run.metrics_path.empty()) {
+      // Saved by a server that did not keep the path with the trial: the job's spec has it.
+      CORRAL_ASSIGN_OR_RETURN(Job job, jobs_.Get(a.owner, t.job));
+      run.metrics_path = MetricsFileOf(job).value_or("");
+    }
+    if (!run.metrics_path.empty()) target.file = exec::OpenFileLog(run.metrics_path);
+    target.file_offset = run.file_offset;
+  }
+  follower_->Follow(std::move(target));
+  return Status::Ok();
+}
+
+void ExperimentController::OnTrialOutput(TrialOutput out) {
+  auto it = active_.find(out.experiment);
+  if (it == active_.end()) return;
+  Active& a = *it->second;
+  auto t = a.trials.find(out.trial);
+  if (t == a.trials.end() || !InFlight(t->second)) return;
+  TrialRun& run = a.runs[out.trial];
+  if (run.generation != out.generation) return;  // from before a restart of the attempt
+  Trial trial = t->second;
+  Status s = Status::Ok();
+  if (!out.log_lines.empty() || !out.file_lines.empty()) {
+    run.offset = out.log_offset;
+    run.file_offset = out.file_offset;
+    a.dirty = true;
+    s = RecordLines(a, trial, out.log_lines, /*from_file=*/false);
+    if (s.ok() && InFlight(trial)) s = RecordLines(a, trial, out.file_lines, /*from_file=*/true);
+  }
+  if (s.ok() && out.final && run.finishing)
+    s = FinishTrial(a, trial, *run.finishing, /*read_rest=*/false);
+  if (s.ok()) s = Step(a);
+  if (!s.ok()) log::Error("experiment {}: {}", a.row.id.value, s.ToString());
+  if (a.ended) active_.erase(it);
+}
+
+Status ExperimentController::RecordLines(Active& a, Trial& t, const std::vector<std::string>& lines,
+                                         bool from_file) {
+  const auto& file = a.spec().metrics_file;
+  for (const auto& line : lines) {
+    auto metrics = from_file && file && file->format == MetricsFileFormat::kJson
+                       ? ParseJsonMetricLine(line)
+                       : a.parser->Parse(line);
+    if (metrics.empty()) continue;
+    CORRAL_RETURN_IF_ERROR(Record(a, t, metrics, std::nullopt, /*pushed=*/false));
+    if (!InFlight(t)) break;  // pruned: the rest of its output no longer counts
+  }
+  return Status::Ok();
+}
+
 Status ExperimentController::Step(Active& a) {
-  // Follow every trial in flight: new output, started, finished.
+  // New output of every running trial (states change through job events only), unless the
+  // follower reads it.
   std::vector<int> numbers;
   for (const auto& [n, t] : a.trials)
-    if (InFlight(t) && t.job.valid()) numbers.push_back(n);
+    if (!follower_ && t.state == kTrialRunning && t.job.valid()) numbers.push_back(n);
   for (int n : numbers) {
     Trial t = a.trials[n];
-    auto job = jobs_.Get(a.owner, t.job);
-    if (!job.ok()) {
-      log::Error("experiment {} trial {}: job {}: {}", a.row.id.value, n, t.job.value,
-                 job.status().ToString());
-      continue;
-    }
-    if (IsTerminal(job->state)) {
-      CORRAL_RETURN_IF_ERROR(FinishTrial(a, t, *job));
-      continue;
-    }
-    int attempt = job->attempts.empty() ? 0 : job->attempts.back().number;
-    TrialRun& run = a.runs[n];
-    if (run.attempt != attempt) {
-      // A new attempt (after preemption) starts its log afresh.
-      run = TrialRun{attempt, 0, 0, run.file_offset};
-      a.dirty = true;
-    }
-    const char* state = job->state == JobState::kRunning ? kTrialRunning : kTrialPending;
-    if (t.state != state) {  // started, or back in the queue after a preemption
-      t.state = state;
-      CORRAL_RETURN_IF_ERROR(PersistTrial(a, t));
-    }
-    if (job->state == JobState::kRunning && a.spec().collect_stdout)
-      CORRAL_RETURN_IF_ERROR(ReadOutput(a, t, /*final=*/false));
-    if (job->state == JobState::kRunning && InFlight(t))
-      CORRAL_RETURN_IF_ERROR(ReadMetricsFile(a, t, *job, /*final=*/false));
+    if (a.spec().collect_stdout) CORRAL_RETURN_IF_ERROR(ReadOutput(a, t, /*final=*/false));
+    if (InFlight(t)) CORRAL_RETURN_IF_ERROR(ReadMetricsFile(a, t, /*final=*/false));
   }
   CORRAL_RETURN_IF_ERROR(CheckEnd(a));
   CORRAL_RETURN_IF_ERROR(FillSlots(a));
@@ -568,10 +722,10 @@ Status ExperimentController::FillSlots(Active& a) {
     std::map<std::string, std::string> values;
     for (const auto& [placeholder, param] : a.spec().trial_parameters)
       values[placeholder] = params.contains(param) ? ParamText(params[param]) : "";
-    TrialJobContext ctx{a.row.id.value, st.number, a.spec().name, options_.server_url, ""};
-    if (options_.trial_token)
-      ctx.token = options_.trial_token(a.row.owner, a.row.id.value, st.number);
-    auto job = jobs_.Submit(a.owner, BuildTrialJob(a.spec(), values, ctx));
+    TrialJobContext ctx{a.row.id.value, st.number, a.spec().name, options_.server_url};
+    auto job =
+        jobs_.Submit(a.owner, BuildTrialJob(a.spec(), values, ctx),
+                     JobParent{ParentKind::kExperiment, a.row.id.value, std::to_string(st.number)});
     if (!job.ok()) {
       // The template itself cannot run here (too many GPUs, bad queue): every trial would fail.
       CORRAL_RETURN_IF_ERROR(a.study->TellFailed(st.number));
@@ -584,42 +738,42 @@ Status ExperimentController::FillSlots(Active& a) {
     t.job = job->id;
     by_job_[t.job] = a.row.id;
     a.runs[t.number] = TrialRun{};
-    if (auto file = MetricsFileOf(*job)) a.runs[t.number].file_offset = FileSize(*file);
+    if (auto file = MetricsFileOf(*job)) {
+      a.runs[t.number].metrics_path = *file;
+      a.runs[t.number].file_offset = FileSize(*file);
+    }
     CORRAL_RETURN_IF_ERROR(PersistTrial(a, t));
   }
   return Status::Ok();
 }
 
 Status ExperimentController::ReadOutput(Active& a, Trial& t, bool final) {
-  auto path = jobs_.LogPath(a.owner, t.job, std::nullopt, 0);
-  if (!path.ok() || path->empty()) return Status::Ok();
-  std::vector<std::string> lines = ReadNewLines(*path, a.runs[t.number].offset, final);
+  TrialRun& run = a.runs[t.number];
+  if (run.attempt == 0) return Status::Ok();  // never started: no output
+  auto source = jobs_.OpenLog(a.owner, t.job, run.attempt, 0);
+  if (!source.ok() || !*source) return Status::Ok();
+  std::vector<std::string> lines = ReadNewLines(**source, run.offset, final);
   if (lines.empty()) return Status::Ok();
   a.dirty = true;
-  for (const auto& line : lines) {
-    auto metrics = a.parser->Parse(line);
-    if (metrics.empty()) continue;
-    CORRAL_RETURN_IF_ERROR(Record(a, t, metrics, std::nullopt, /*pushed=*/false));
-    if (!InFlight(t)) break;  // pruned: the rest of its output no longer counts
-  }
-  return Status::Ok();
+  return RecordLines(a, t, lines, /*from_file=*/false);
 }
 
-Status ExperimentController::ReadMetricsFile(Active& a, Trial& t, const Job& job, bool final) {
+Status ExperimentController::ReadMetricsFile(Active& a, Trial& t, bool final) {
   const auto& file = a.spec().metrics_file;
-  auto path = MetricsFileOf(job);
-  if (!file || !path) return Status::Ok();
-  std::vector<std::string> lines = ReadNewLines(*path, a.runs[t.number].file_offset, final);
+  TrialRun& run = a.runs[t.number];
+  if (!file) return Status::Ok();
+  if (run.metrics_path.empty()) {
+    // Saved by a server that did not keep the path with the trial: the job's spec has it.
+    CORRAL_ASSIGN_OR_RETURN(Job job, jobs_.Get(a.owner, t.job));
+    auto path = MetricsFileOf(job);
+    if (!path) return Status::Ok();
+    run.metrics_path = *path;
+  }
+  auto source = exec::OpenFileLog(run.metrics_path);
+  std::vector<std::string> lines = ReadNewLines(*source, run.file_offset, final);
   if (lines.empty()) return Status::Ok();
   a.dirty = true;
-  for (const auto& line : lines) {
-    auto metrics = file->format == MetricsFileFormat::kJson ? ParseJsonMetricLine(line)
-                                                            : a.parser->Parse(line);
-    if (metrics.empty()) continue;
-    CORRAL_RETURN_IF_ERROR(Record(a, t, metrics, std::nullopt, /*pushed=*/false));
-    if (!InFlight(t)) break;
-  }
-  return Status::Ok();
+  return RecordLines(a, t, lines, /*from_file=*/true);
 }
 
 Status ExperimentController::Record(Active& a, Trial& t, const std::vector<ParsedMetric>& metrics,
@@ -664,6 +818,7 @@ Status ExperimentController::Record(Active& a, Trial& t, const std::vector<Parse
   t.state = kTrialPruned;
   t.objective = *objective;
   by_job_.erase(t.job);
+  if (follower_) follower_->Forget(a.row.id, t.number);
   return PersistTrial(a, t);
 }
 
@@ -687,12 +842,13 @@ Result<std::optional<double>> ExperimentController::Objective(const Active& a, c
   return out;
 }
 
-Status ExperimentController::FinishTrial(Active& a, Trial& t, const Job& job) {
-  if (a.spec().collect_stdout) CORRAL_RETURN_IF_ERROR(ReadOutput(a, t, /*final=*/true));
-  if (InFlight(t)) CORRAL_RETURN_IF_ERROR(ReadMetricsFile(a, t, job, /*final=*/true));
+Status ExperimentController::FinishTrial(Active& a, Trial& t, JobState state, bool read_rest) {
+  if (read_rest && a.spec().collect_stdout)
+    CORRAL_RETURN_IF_ERROR(ReadOutput(a, t, /*final=*/true));
+  if (read_rest && InFlight(t)) CORRAL_RETURN_IF_ERROR(ReadMetricsFile(a, t, /*final=*/true));
   by_job_.erase(t.job);
   if (!InFlight(t)) return Status::Ok();  // pruned while reading the last lines
-  if (job.state == JobState::kSucceeded) {
+  if (state == JobState::kSucceeded) {
     CORRAL_ASSIGN_OR_RETURN(auto value, Objective(a, t));
     if (value) {
       CORRAL_RETURN_IF_ERROR(a.study->Tell(t.number, *value));
@@ -701,7 +857,7 @@ Status ExperimentController::FinishTrial(Active& a, Trial& t, const Job& job) {
       return PersistTrial(a, t);
     }
     log::Warn("experiment {} trial {}: job {} reported no {}", a.row.id.value, t.number,
-              job.id.value, a.spec().objective.metric);
+              t.job.value, a.spec().objective.metric);
   }
   CORRAL_RETURN_IF_ERROR(a.study->TellFailed(t.number));
   t.state = kTrialFailed;
@@ -733,6 +889,7 @@ Status ExperimentController::CheckEnd(Active& a) {
 void ExperimentController::CancelInFlight(Active& a) {
   for (auto& [n, t] : a.trials) {
     if (!InFlight(t)) continue;
+    if (follower_) follower_->Forget(a.row.id, n);
     if (t.job.valid()) {
       auto r = jobs_.Cancel(a.owner, t.job);
       if (!r.ok())

@@ -12,6 +12,7 @@
 #include "common/result.h"
 #include "experiments/experiment_spec.h"
 #include "experiments/metric_parser.h"
+#include "experiments/output_follower.h"
 #include "jobs/job_controller.h"
 #include "model/experiment.h"
 #include "store/store.h"
@@ -70,11 +71,15 @@ struct ExperimentControllerOptions {
 // the study, prunes, and ends the experiment. Everything it decides is written to the store's open
 // transaction together with the job submits it goes with, so a crash loses or repeats nothing.
 // Single-threaded: the control thread calls everything.
-class ExperimentController {
+//
+// Trial jobs carry a JobParent naming the experiment and the trial. The controller learns of
+// their starts, requeues and ends as a JobObserver (no polling of job states), and gives each
+// trial its token as a LaunchEnvProvider, so that the token is never stored in the job's spec.
+class ExperimentController final : public jobs::JobObserver, public jobs::LaunchEnvProvider {
  public:
   ExperimentController(store::Store& store, jobs::JobController& jobs, const Clock& clock,
                        ExperimentControllerOptions options = {});
-  ~ExperimentController();
+  ~ExperimentController() override;
 
   // Takes back the experiments a previous server left running; call after JobController::Recover.
   Status Recover();
@@ -95,12 +100,21 @@ class ExperimentController {
   Status PushMetric(const jobs::Caller& caller, ExperimentId id, int number,
                     const std::string& name, double value, std::optional<int64_t> step);
 
-  // A job event (from JobController's listener). Only notes it; Tick acts on it.
-  void OnJobEvent(const store::StoredEvent& event);
-  // Reads new trial output, handles finished jobs, starts trials into free slots.
+  // A trial job's event (JobObserver). Only notes it and asks for a Tick, which acts on it: the
+  // job controller calls this in the middle of its own work, which may be ours.
+  void OnJobEvent(const jobs::JobEvent& event) override;
+  // CORRAL_TOKEN for a trial's processes (LaunchEnvProvider); a token the template sets wins.
+  void AddLaunchEnv(const Job& job, std::map<std::string, std::string>& env) override;
+  // Handles noted job events (started, requeued, finished), reads new trial output, starts
+  // trials into free slots.
   void Tick();
   // Called when there is work for Tick (e.g. a job event); the server posts a Tick.
   void set_wake(std::function<void()> wake) { wake_ = std::move(wake); }
+  // Trial output is read by `follower` (not owned) off the control thread, which hands it back
+  // through OnTrialOutput. Without one, Tick reads it on the calling thread.
+  void set_output_follower(OutputFollower* follower) { follower_ = follower; }
+  // New output of a trial, from the follower (re-posted onto the control thread).
+  void OnTrialOutput(TrialOutput output);
 
  private:
   struct Active;
@@ -115,12 +129,18 @@ class ExperimentController {
   Result<jobs::Caller> OwnerOf(UserId owner);
 
   Status Step(Active& a);
+  Status ApplyJobEvent(Active& a, const jobs::JobEvent& event);
+  Status StartFollowing(Active& a, const Trial& t);
+  Status RecordLines(Active& a, Trial& t, const std::vector<std::string>& lines, bool from_file);
+  // After a restart: what happened to trial jobs while no events were heard.
+  Status SyncTrialStates(Active& a);
   Status FillSlots(Active& a);
   Status ReadOutput(Active& a, Trial& t, bool final);
-  Status ReadMetricsFile(Active& a, Trial& t, const Job& job, bool final);
+  Status ReadMetricsFile(Active& a, Trial& t, bool final);
   Status Record(Active& a, Trial& t, const std::vector<ParsedMetric>& metrics,
                 std::optional<int64_t> explicit_step, bool pushed);
-  Status FinishTrial(Active& a, Trial& t, const Job& job);
+  // `read_rest`: read the output's last lines first (they were not handed in already).
+  Status FinishTrial(Active& a, Trial& t, JobState state, bool read_rest);
   Result<std::optional<double>> Objective(const Active& a, const Trial& t);
   Status CheckEnd(Active& a);
   Status End(Active& a, const std::string& state, const std::string& message);
@@ -132,8 +152,11 @@ class ExperimentController {
   ExperimentControllerOptions options_;
   std::map<ExperimentId, std::unique_ptr<Active>> active_;
   std::unordered_map<JobId, ExperimentId> by_job_;
-  std::vector<JobId> finished_jobs_;
+  // Job events of trials in flight, in order, until the next Tick handles them.
+  std::vector<jobs::JobEvent> job_events_;
   std::function<void()> wake_;
+  OutputFollower* follower_ = nullptr;
+  uint64_t next_generation_ = 1;
   bool wake_pending_ = false;
 };
 

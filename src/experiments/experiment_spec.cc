@@ -202,7 +202,7 @@ Result<MetricsFileSpec> ReadMetricsFile(const SpecObject& o) {
   return file;
 }
 
-Result<ParsedSpec> ParseNativeSpec(const json& doc) {
+Result<ParsedSpec> ParseNativeSpec(const json& doc, const SpecDefaults& defaults) {
   ParsedSpec out;
   ExperimentSpec& spec = out.spec;
   out.format = "native";
@@ -281,6 +281,7 @@ Result<ParsedSpec> ParseNativeSpec(const json& doc) {
 
   if (!o.Has("trial")) return InvalidArgument("trial", "is required");
   CORRAL_ASSIGN_OR_RETURN(spec.trial, ParseNativeTrial(o.At("trial"), out.warnings));
+  if (spec.trial.workdir.empty()) spec.trial.workdir = defaults.workdir;
   CORRAL_RETURN_IF_ERROR(ValidateExperimentSpec(spec));
   return out;
 }
@@ -314,10 +315,11 @@ json ExperimentSpecToJson(const ExperimentSpec& spec) {
   return j;
 }
 
-Result<ParsedSpec> ParseExperimentSpec(const json& doc) {
+Result<ParsedSpec> ParseExperimentSpec(const json& doc, const SpecDefaults& defaults) {
   if (!doc.is_object()) return InvalidArgument("spec", "must be an object");
   bool katib = doc.contains("apiVersion") || doc.contains("kind");
-  CORRAL_ASSIGN_OR_RETURN(ParsedSpec parsed, katib ? ParseKatibSpec(doc) : ParseNativeSpec(doc));
+  CORRAL_ASSIGN_OR_RETURN(ParsedSpec parsed,
+                          katib ? ParseKatibSpec(doc, defaults) : ParseNativeSpec(doc, defaults));
   // Only new specs meet the field rules; stored ones load as they were accepted.
   Status fields = CheckExperimentFields(parsed.spec);
   if (!fields.ok()) return katib ? KatibFieldOf(fields) : fields;

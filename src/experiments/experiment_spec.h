@@ -78,11 +78,19 @@ struct ParsedSpec {
   std::vector<std::string> warnings;
 };
 
+// What a spec leaves out and the submitter supplies: the trials' working directory defaults to
+// the directory the spec was submitted from (as `corral run` does), so that relative paths in the
+// template mean what they meant there.
+struct SpecDefaults {
+  std::string workdir;  // absolute; empty: none
+};
+
 // A Katib `Experiment` (apiVersion kubeflow.org/v1beta1, kind Experiment) or a native spec
 // (docs/experiments.md). Errors are InvalidArgument naming the field's path.
-Result<ParsedSpec> ParseExperimentSpec(const nlohmann::json& doc);
-Result<ParsedSpec> ParseNativeSpec(const nlohmann::json& doc);
-Result<ParsedSpec> ParseKatibSpec(const nlohmann::json& doc);
+Result<ParsedSpec> ParseExperimentSpec(const nlohmann::json& doc,
+                                       const SpecDefaults& defaults = {});
+Result<ParsedSpec> ParseNativeSpec(const nlohmann::json& doc, const SpecDefaults& defaults = {});
+Result<ParsedSpec> ParseKatibSpec(const nlohmann::json& doc, const SpecDefaults& defaults = {});
 
 // Checks what both formats share: counts, filters, placeholders against parameters.
 Status ValidateExperimentSpec(const ExperimentSpec& spec);

@@ -351,7 +351,7 @@ Status ReadCollector(const json& j, ExperimentSpec& spec, std::vector<std::strin
 
 }  // namespace
 
-Result<ParsedSpec> ParseKatibSpec(const json& doc) {
+Result<ParsedSpec> ParseKatibSpec(const json& doc, const SpecDefaults& defaults) {
   ParsedSpec out;
   out.format = "katib";
   ExperimentSpec& spec = out.spec;
@@ -433,6 +433,7 @@ Result<ParsedSpec> ParseKatibSpec(const json& doc) {
   if (s.Has("metricsCollectorSpec"))
     CORRAL_RETURN_IF_ERROR(ReadCollector(s.At("metricsCollectorSpec"), spec, warnings));
 
+  if (spec.trial.workdir.empty()) spec.trial.workdir = defaults.workdir;
   Status valid = ValidateExperimentSpec(spec);
   if (!valid.ok()) return KatibFieldOf(valid);
   return out;

@@ -78,8 +78,6 @@ JobSpec BuildTrialJob(const ExperimentSpec& spec, const std::map<std::string, st
   job.env["CORRAL_EXPERIMENT"] = std::to_string(context.experiment_id);
   job.env["CORRAL_TRIAL"] = std::to_string(context.trial_number);
   if (!context.server_url.empty()) job.env["CORRAL_URL"] = context.server_url;
-  // A token the template sets itself wins.
-  if (!context.token.empty()) job.env.emplace("CORRAL_TOKEN", context.token);
   if (spec.metrics_file) {
     std::string path = SubstitutePlaceholders(spec.metrics_file->path, values, job.name);
     if (!path.empty() && path[0] != '/') path = spec.trial.workdir + "/" + path;

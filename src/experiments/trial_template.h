@@ -33,8 +33,9 @@ struct TrialJobContext {
   int64_t trial_number = 0;
   std::string experiment_name;
   std::string server_url;  // empty: not passed to the trial
-  std::string token;       // CORRAL_TOKEN for the trial (a trial token); empty: none
 };
+// The trial's CORRAL_TOKEN is not part of its job: it is added at launch (see
+// ExperimentController::AddLaunchEnv), so that no stored spec holds it.
 
 // The job that evaluates one trial. `values` maps placeholder names to the trial's values. With a
 // metrics file, the trial gets its resolved path in CORRAL_METRICS_FILE.

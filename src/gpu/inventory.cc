@@ -108,7 +108,8 @@ Result<std::vector<NodeInventory>> SimulatedNodesFromFile(const std::string& pat
     if (!entry.IsMap()) return InvalidArgument(where, "must be a mapping");
     for (const auto& kv : entry) {
       std::string key = kv.first.as<std::string>();
-      if (key != "name" && key != "gpus" && key != "cpus" && key != "memory_mb") {
+      if (key != "name" && key != "gpus" && key != "cpus" && key != "memory_mb" &&
+          key != "address") {
         return InvalidArgument(where + "." + key, "unknown field");
       }
     }
@@ -125,6 +126,11 @@ Result<std::vector<NodeInventory>> SimulatedNodesFromFile(const std::string& pat
     CORRAL_ASSIGN_OR_RETURN(std::optional<int64_t> memory,
                             ReadCount<int64_t>(entry, "memory_mb", where));
     out.push_back(SimulatedNode(name.Scalar(), *gpus, cpus, memory));
+    if (YAML::Node address = entry["address"]) {
+      if (!address.IsScalar() || address.Scalar().empty())
+        return InvalidArgument(where + ".address", "must be a non-empty host name or IP address");
+      out.back().address = address.Scalar();
+    }
   }
   return out;
 }

@@ -16,8 +16,13 @@ struct GpuDevice {
   bool simulated = false;
 };
 
+inline constexpr const char* kLoopbackAddress = "127.0.0.1";
+
 struct NodeInventory {
   std::string name;
+  // How other nodes reach this one (MASTER_ADDR of a job whose rank 0 runs here). This host and
+  // simulated nodes (all on this host) use the loopback address.
+  std::string address = kLoopbackAddress;
   std::vector<GpuDevice> gpus;
   int cpus = 0;
   int64_t memory_mb = 0;
@@ -47,8 +52,9 @@ inline constexpr int64_t kSimulatedMemoryMbPerGpu = 65536;
 inline constexpr int64_t kSimulatedGpuMemoryMb = 81920;
 std::vector<NodeInventory> SimulatedNodes(int nodes, int gpus_per_node);
 
-// Reads a node list from a YAML/JSON file: `nodes: [{name, gpus, cpus?, memory_mb?}]` (cpus and
-// memory_mb default as in SimulatedNodes). Errors name the offending field ("nodes[1].gpus").
+// Reads a node list from a YAML/JSON file: `nodes: [{name, gpus, cpus?, memory_mb?, address?}]`
+// (cpus and memory_mb default as in SimulatedNodes). Errors name the offending field
+// ("nodes[1].gpus").
 Result<std::vector<NodeInventory>> SimulatedNodesFromFile(const std::string& path);
 
 // Samples every real device (NVML); empty without a driver.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/log.h"
+#include "jobs/rendezvous.h"
 
 namespace corral::jobs {
 
@@ -15,10 +16,16 @@ JobController::JobController(store::Store& store, exec::Executor& executor,
       scheduler_(std::move(scheduler)),
       nodes_(std::move(nodes)),
       clock_(clock),
-      options_(options) {
+      options_(options),
+      node_up_(nodes_.size(), true) {
+  PushNodes();
+}
+
+void JobController::PushNodes() {
   std::vector<sched::NodeInfo> infos;
-  for (auto& n : nodes_) {
-    infos.push_back({n.name, static_cast<int>(n.gpus.size()), n.cpus, n.memory_mb, true});
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const auto& n = nodes_[i];
+    infos.push_back({n.name, static_cast<int>(n.gpus.size()), n.cpus, n.memory_mb, node_up_[i]});
   }
   scheduler_->SetNodes(std::move(infos));
 }
@@ -45,27 +52,42 @@ sched::JobRequest JobController::RequestFor(const Job& job) const {
 
 Status JobController::Persist(const Job& job) { return store_.UpdateJob(job); }
 
-void JobController::Emit(const Job& job, const std::string& type, const std::string& message) {
-  store::StoredEvent ev;
-  ev.time = clock_.Now();
-  ev.job = job.id;
-  ev.owner = job.owner;
-  ev.type = type;
-  ev.message = message;
-  auto seq = store_.AppendEvent(ev);
+void JobController::Emit(const Job& job, JobEventKind kind, const std::string& reason,
+                         EventDetail detail) {
+  store::StoredEvent stored;
+  stored.time = clock_.Now();
+  stored.job = job.id;
+  stored.owner = job.owner;
+  stored.type = std::string(JobEventKindName(kind));
+  stored.message = reason;
+  auto seq = store_.AppendEvent(stored);
   if (!seq.ok()) {
     log::Error("recording event for job {}: {}", job.id.value, seq.status().ToString());
     return;
   }
+  JobEvent ev;
   ev.seq = *seq;
-  for (auto& listener : listeners_) listener(ev);
+  ev.kind = kind;
+  ev.job = job.id;
+  ev.owner = job.owner;
+  ev.parent = job.parent;
+  ev.state = job.state;
+  ev.attempt = job.attempts.empty() ? 0 : job.attempts.back().number;
+  ev.replica = detail.replica;
+  ev.exit_code = detail.exit_code;
+  ev.reason = reason;
+  ev.time = stored.time;
+  // An observer may act on the controller (submit, cancel) while being told: iterate by index
+  // over a list that only grows.
+  for (size_t i = 0; i < observers_.size(); ++i) observers_[i]->OnJobEvent(ev);
 }
 
 Status JobController::Recover() {
   CORRAL_ASSIGN_OR_RETURN(std::vector<Job> jobs, store_.LoadActiveJobs());
   TimePoint now = clock_.Now();
   for (Job& job : jobs) {
-    ActiveJob active{std::move(job)};
+    ActiveJob active;
+    active.job = std::move(job);
     Job& j = active.job;
     bool has_attempt = !j.attempts.empty() && !j.attempts.back().ended_at;
     if (j.state == JobState::kPending || j.state == JobState::kPreempted || !has_attempt) {
@@ -77,7 +99,7 @@ Status JobController::Recover() {
         j.reason = "infeasible after restart: " + s.message();
         j.ended_at = now;
         CORRAL_RETURN_IF_ERROR(Persist(j));
-        Emit(j, "failed", j.reason);
+        Emit(j, JobEventKind::kFailed, j.reason);
         continue;
       }
       JobId id = j.id;
@@ -112,8 +134,10 @@ Status JobController::Recover() {
   return Status::Ok();
 }
 
-Result<Job> JobController::Submit(const Caller& caller, JobSpec spec) {
+Result<Job> JobController::Submit(const Caller& caller, JobSpec spec,
+                                  std::optional<JobParent> parent) {
   Job job;
+  job.parent = std::move(parent);
   job.owner = caller.id;
   job.owner_name = caller.name;
   job.spec = std::move(spec);
@@ -133,8 +157,10 @@ Result<Job> JobController::Submit(const Caller& caller, JobSpec spec) {
     return s;
   }
   job.reason = scheduler_->PendingReason(job.id);
-  Emit(job, "submitted", "");
-  active_.emplace(job.id, ActiveJob{job});
+  Emit(job, JobEventKind::kSubmitted, "");
+  ActiveJob active;
+  active.job = job;
+  active_.emplace(job.id, std::move(active));
   pass_wanted_ = true;
   return job;
 }
@@ -205,6 +231,17 @@ Result<Job> JobController::Visible(const Caller& caller, JobId id) {
 
 Result<Job> JobController::Get(const Caller& caller, JobId id) { return Visible(caller, id); }
 
+std::vector<Job> JobController::ActiveOf(const std::vector<JobId>& jobs) const {
+  std::vector<Job> out;
+  for (JobId id : jobs) {
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    out.push_back(it->second.job);
+    if (out.back().state == JobState::kPending) out.back().reason = scheduler_->PendingReason(id);
+  }
+  return out;
+}
+
 Result<store::JobPage> JobController::List(const Caller& caller, store::JobQuery query) {
   if (!caller.is_admin()) {
     if (query.owner && *query.owner != caller.id)
@@ -244,7 +281,7 @@ Result<Job> JobController::Cancel(const Caller& caller, JobId id) {
     job.cancel_requested = true;
     job.reason = "cancelling (requested by " + caller.name + ")";
     CORRAL_RETURN_IF_ERROR(Persist(job));
-    Emit(job, "cancel_requested", caller.name);
+    Emit(job, JobEventKind::kCancelRequested, caller.name);
     executor_.Terminate(id, job.attempts.back().number, options_.default_kill_grace);
   }
   return job;
@@ -267,10 +304,28 @@ Result<std::string> JobController::LogPath(const Caller& caller, JobId id,
   return executor_.LogPath({id, a->number, replica});
 }
 
+Result<std::unique_ptr<exec::LogSource>> JobController::OpenLog(const Caller& caller, JobId id,
+                                                                std::optional<int> attempt,
+                                                                int replica) {
+  CORRAL_ASSIGN_OR_RETURN(Job job, Visible(caller, id));
+  if (job.attempts.empty()) return std::unique_ptr<exec::LogSource>();
+  int number = job.attempts.back().number;
+  if (attempt) {
+    if (*attempt < 1 || *attempt > number)
+      return InvalidArgument("attempt", "job has no attempt " + std::to_string(*attempt));
+    number = *attempt;
+  }
+  if (replica < 0 || replica >= job.spec.replicas)
+    return InvalidArgument("replica",
+                           "job has replicas 0.." + std::to_string(job.spec.replicas - 1));
+  return executor_.OpenLog({id, number, replica});
+}
+
 std::vector<NodeView> JobController::Nodes() const {
   std::vector<NodeView> out;
-  for (auto& n : nodes_) {
-    NodeView v{n.name, n.simulated, n.cpus, n.memory_mb, {}};
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const auto& n = nodes_[i];
+    NodeView v{n.name, n.address, node_up_[i], n.simulated, n.cpus, n.memory_mb, {}};
     for (auto& g : n.gpus) v.gpus.push_back({g, std::nullopt, ""});
     out.push_back(std::move(v));
   }
@@ -295,7 +350,7 @@ std::vector<NodeView> JobController::Nodes() const {
   return out;
 }
 
-exec::LaunchSpec JobController::LaunchFor(const Job& job) const {
+exec::LaunchSpec JobController::LaunchFor(const Job& job) {
   const Attempt& attempt = job.attempts.back();
   exec::LaunchSpec spec;
   spec.job = job.id;
@@ -304,23 +359,27 @@ exec::LaunchSpec JobController::LaunchFor(const Job& job) const {
   spec.argv = job.spec.command;
   spec.script = job.spec.script;
   spec.env = job.spec.env;
+  // Secrets join here, at launch only: they never reach the stored spec.
+  for (LaunchEnvProvider* provider : env_providers_) provider->AddLaunchEnv(job, spec.env);
   spec.workdir = job.spec.workdir;
   spec.time_limit = job.spec.time_limit;
   spec.kill_grace = options_.default_kill_grace;
-  std::string first_node = attempt.replicas.empty() ? "" : attempt.replicas[0].placement.node;
+  std::vector<PlacedReplica> placed;
   for (const ReplicaRun& r : attempt.replicas) {
+    int idx = NodeIndex(r.placement.node);
+    placed.push_back({r.placement.node, idx < 0 ? std::string(gpu::kLoopbackAddress)
+                                                : nodes_[static_cast<size_t>(idx)].address});
+  }
+  // Rendezvous for distributed training: rank 0's node is the master.
+  auto rendezvous = RendezvousEnv(placed, RendezvousPort(job.id, attempt.number));
+  for (size_t i = 0; i < attempt.replicas.size(); ++i) {
+    const ReplicaRun& r = attempt.replicas[i];
     exec::ReplicaLaunch rl;
     rl.index = r.index;
     rl.node = r.placement.node;
+    rl.address = placed[i].address;
     rl.gpus = r.placement.gpus;
-    // Rendezvous for distributed training: rank 0's node is the master. On simulated nodes all
-    // replicas share this host, so the address is the loopback one.
-    rl.env["RANK"] = std::to_string(r.index);
-    rl.env["NODE_RANK"] = std::to_string(r.index);
-    rl.env["LOCAL_RANK"] = "0";
-    rl.env["WORLD_SIZE"] = std::to_string(job.spec.replicas);
-    rl.env["MASTER_ADDR"] = "127.0.0.1";
-    rl.env["MASTER_PORT"] = std::to_string(29500 + static_cast<int>(job.id.value % 20000));
+    rl.env = std::move(rendezvous[i]);
     spec.replicas.push_back(std::move(rl));
   }
   return spec;
@@ -353,15 +412,16 @@ Status JobController::SchedulePass() {
     job.reason.clear();
     it->second.preempting = false;
     it->second.timed_out = false;
+    it->second.lost_node.clear();
     CORRAL_RETURN_IF_ERROR(Persist(job));
-    Emit(job, "scheduled", "attempt " + std::to_string(job.attempts.back().number));
+    Emit(job, JobEventKind::kScheduled, "attempt " + std::to_string(job.attempts.back().number));
     to_launch.push_back(job.id);
   }
   for (auto& p : batch.preemptions) {
     auto it = active_.find(p.job);
     if (it == active_.end() || it->second.job.attempts.empty()) continue;
     it->second.preempting = true;
-    Emit(it->second.job, "preempting", p.reason);
+    Emit(it->second.job, JobEventKind::kPreempting, p.reason);
     executor_.Terminate(p.job, it->second.job.attempts.back().number, p.grace);
   }
   if (to_launch.empty()) return Status::Ok();
@@ -382,18 +442,32 @@ void JobController::OnExecEvent(const exec::ExecEvent& ev) {
   if (ev.ref.replica < 0 || ev.ref.replica >= static_cast<int>(attempt.replicas.size())) return;
   ReplicaRun& replica = attempt.replicas[ev.ref.replica];
 
+  if (ev.placement && !ev.placement->node.empty() && replica.state != ReplicaState::kExited)
+    replica.placement.node = ev.placement->node;
   switch (ev.kind) {
+    case exec::ExecEvent::Kind::kQueued: {
+      if (replica.state != ReplicaState::kStarting || ev.external_id == replica.external_id) return;
+      replica.external_id = ev.external_id;
+      Status s = Persist(job);
+      if (!s.ok()) log::Error("persisting job {}: {}", job.id.value, s.ToString());
+      Emit(job, JobEventKind::kReplicaQueued, ev.external_id, {ev.ref.replica, std::nullopt});
+      return;
+    }
     case exec::ExecEvent::Kind::kStarted: {
       if (replica.state != ReplicaState::kStarting) return;
       replica.state = ReplicaState::kRunning;
       replica.external_id = ev.external_id;
       replica.started_at = ev.time;
+      // A single replica's start is the job's: one event says it.
+      if (job.spec.replicas > 1)
+        Emit(job, JobEventKind::kReplicaStarted, replica.placement.node,
+             {ev.ref.replica, std::nullopt});
       bool all_running = std::all_of(attempt.replicas.begin(), attempt.replicas.end(),
                                      [](auto& r) { return r.state != ReplicaState::kStarting; });
       if (all_running && job.state == JobState::kStarting) {
         job.state = JobState::kRunning;
         attempt.started_at = ev.time;
-        Emit(job, "started", "attempt " + std::to_string(attempt.number));
+        Emit(job, JobEventKind::kStarted, "attempt " + std::to_string(attempt.number));
       }
       Status s = Persist(job);
       if (!s.ok()) log::Error("persisting job {}: {}", job.id.value, s.ToString());
@@ -467,16 +541,22 @@ void JobController::FinishAttempt(ActiveJob& active) {
     EndJob(active, JobState::kCancelled, "cancelled");
     return;
   }
+  if (!active.lost_node.empty()) {
+    attempt.end_reason = "node down";
+    Interrupted(active, "node " + active.lost_node + " went down");
+    return;
+  }
   if (active.preempting) {
     attempt.end_reason = "preempted";
     active.preempting = false;
-    Requeue(job, "preempted; waiting to restart", "preempted", "");
+    Interrupted(active, "preempted");
     return;
   }
   if (lost) {
     // The replica never reached a recorded start (the server died while launching): running it
     // again cannot run it twice.
-    Requeue(job, "launch interrupted; will start again", "requeued", "launch interrupted");
+    Requeue(job, "launch interrupted; will start again", JobEventKind::kRequeued,
+            "launch interrupted");
     return;
   }
   if (success) {
@@ -498,26 +578,47 @@ void JobController::FinishAttempt(ActiveJob& active) {
   }
   int failures = 0;
   for (auto& a : job.attempts)
-    if (a.end_reason != "preempted" && a.end_reason != "lost") ++failures;
+    if (a.end_reason != "preempted" && a.end_reason != "lost" && a.end_reason != "node down")
+      ++failures;
   if (failures <= job.spec.retry.max_retries) {
     Requeue(job,
             why + "; retrying (" + std::to_string(failures) + " of " +
                 std::to_string(job.spec.retry.max_retries) + ")",
-            "retrying", why);
+            JobEventKind::kRetrying, why);
     return;
   }
   scheduler_->OnFinished(job.id, now);
   EndJob(active, JobState::kFailed, why);
 }
 
-void JobController::Requeue(Job& job, const std::string& reason, const std::string& event,
+void JobController::Interrupted(ActiveJob& active, const std::string& reason) {
+  Job& job = active.job;
+  if (!job.spec.retry.retry_on_preemption) {
+    scheduler_->OnFinished(job.id, clock_.Now());
+    EndJob(active, JobState::kFailed, reason);
+    return;
+  }
+  // Two steps, both written in this transaction: observers see the attempt end by preemption,
+  // then the job wait again.
+  job.state = JobState::kPreempted;
+  job.reason = reason;
+  Status s = Persist(job);
+  if (!s.ok()) log::Error("persisting job {}: {}", job.id.value, s.ToString());
+  Emit(job, JobEventKind::kPreempted, reason, {std::nullopt, job.attempts.back().exit_code});
+  Requeue(job, reason + "; waiting to restart", JobEventKind::kRequeued, reason);
+}
+
+void JobController::Requeue(Job& job, const std::string& reason, JobEventKind event,
                             const std::string& message) {
   scheduler_->OnRequeue(job.id, clock_.Now());
   job.state = JobState::kPending;
   job.reason = reason;
   Status s = Persist(job);
   if (!s.ok()) log::Error("persisting job {}: {}", job.id.value, s.ToString());
-  Emit(job, event, message);
+  std::optional<int> code;
+  if (event == JobEventKind::kRetrying && !job.attempts.empty())
+    code = job.attempts.back().exit_code;
+  Emit(job, event, message, {std::nullopt, code});
   pass_wanted_ = true;
 }
 
@@ -529,8 +630,77 @@ void JobController::EndJob(ActiveJob& active, JobState state, const std::string&
   active_.erase(job.id);
   Status s = Persist(job);
   if (!s.ok()) log::Error("persisting job {}: {}", job.id.value, s.ToString());
-  Emit(job, std::string(JobStateName(state)), reason);
+  const JobEventKind kind = state == JobState::kSucceeded   ? JobEventKind::kSucceeded
+                            : state == JobState::kCancelled ? JobEventKind::kCancelled
+                                                            : JobEventKind::kFailed;
+  std::optional<int> code;
+  if (!job.attempts.empty()) code = job.attempts.back().exit_code;
+  Emit(job, kind, reason, {std::nullopt, code});
   pass_wanted_ = true;
+}
+
+void JobController::OnNodeEvent(const exec::NodeEvent& ev) {
+  int idx = NodeIndex(ev.node);
+  if (ev.kind == exec::NodeEvent::Kind::kUp) {
+    if (idx < 0) {
+      gpu::NodeInventory node;
+      node.name = ev.node;
+      node.cpus = ev.cpus;
+      node.memory_mb = ev.memory_mb;
+      for (int g = 0; g < ev.gpus; ++g) node.gpus.push_back({g, "", "", 0, false});
+      if (!ev.address.empty()) node.address = ev.address;
+      nodes_.push_back(std::move(node));
+      node_up_.push_back(true);
+      log::Info("node {} joined ({} GPUs)", ev.node, ev.gpus);
+    } else {
+      if (!ev.address.empty()) nodes_[static_cast<size_t>(idx)].address = ev.address;
+      if (node_up_[static_cast<size_t>(idx)]) return;
+      node_up_[static_cast<size_t>(idx)] = true;
+      log::Info("node {} is up again", ev.node);
+    }
+    PushNodes();
+    pass_wanted_ = true;
+    return;
+  }
+  if (idx < 0 || !node_up_[static_cast<size_t>(idx)]) return;
+  node_up_[static_cast<size_t>(idx)] = false;
+  log::Warn("node {} went down{}", ev.node, ev.reason.empty() ? "" : ": " + ev.reason);
+  PushNodes();
+  pass_wanted_ = true;
+  // Every attempt with a replica there ends: its replicas on that node are gone, the others are
+  // stopped (a gang cannot go on without a member).
+  std::vector<JobId> hit;
+  for (auto& [id, active] : active_) {
+    const Job& job = active.job;
+    if (job.attempts.empty() || job.attempts.back().ended_at) continue;
+    if (job.state != JobState::kStarting && job.state != JobState::kRunning) continue;
+    for (const auto& r : job.attempts.back().replicas)
+      if (r.placement.node == ev.node && r.state != ReplicaState::kExited) hit.push_back(id);
+  }
+  std::sort(hit.begin(), hit.end(), [](JobId a, JobId b) { return a.value < b.value; });
+  hit.erase(std::unique(hit.begin(), hit.end()), hit.end());
+  const TimePoint now = clock_.Now();
+  for (JobId id : hit) {
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    ActiveJob& active = it->second;
+    Attempt& attempt = active.job.attempts.back();
+    active.lost_node = ev.node;
+    for (auto& r : attempt.replicas) {
+      if (r.placement.node != ev.node || r.state == ReplicaState::kExited) continue;
+      r.state = ReplicaState::kExited;
+      r.ended_at = now;
+    }
+    bool others_alive = std::any_of(attempt.replicas.begin(), attempt.replicas.end(),
+                                    [](auto& r) { return r.state != ReplicaState::kExited; });
+    if (others_alive) {
+      executor_.Terminate(id, attempt.number, options_.default_kill_grace);
+      Status s = Persist(active.job);
+      if (!s.ok()) log::Error("persisting job {}: {}", id.value, s.ToString());
+    } else {
+      FinishAttempt(active);
+    }
+  }
 }
 
 }  // namespace corral::jobs

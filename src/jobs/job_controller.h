@@ -11,6 +11,7 @@
 #include "common/result.h"
 #include "exec/executor.h"
 #include "gpu/inventory.h"
+#include "jobs/job_event.h"
 #include "model/job.h"
 #include "model/user.h"
 #include "sched/scheduler.h"
@@ -34,6 +35,8 @@ struct GpuUse {
 
 struct NodeView {
   std::string name;
+  std::string address;
+  bool up = true;
   bool simulated = false;
   int cpus = 0;
   int64_t memory_mb = 0;
@@ -56,10 +59,12 @@ struct ControllerOptions {
 // Owns the life of every job: spec -> queue -> decision -> launch -> exit -> retry/requeue.
 // Single-threaded: the control thread calls everything. Writes go to the store's open transaction;
 // the caller commits (see api::ControlPort::AfterCommit) before acknowledging.
+//
+// Other controllers (experiments, workflows, notebooks, training) build on it through three
+// seams: they submit with a JobParent naming themselves, follow their jobs as JobObservers, and
+// give secrets to their jobs' processes as LaunchEnvProviders (never through the stored spec).
 class JobController {
  public:
-  using EventListener = std::function<void(const store::StoredEvent&)>;
-
   JobController(store::Store& store, exec::Executor& executor,
                 std::unique_ptr<sched::Scheduler> scheduler, std::vector<gpu::NodeInventory> nodes,
                 const Clock& clock, ControllerOptions options = {});
@@ -68,13 +73,21 @@ class JobController {
   // re-adopted from the executor. Call once, before serving.
   Status Recover();
 
-  Result<Job> Submit(const Caller& caller, JobSpec spec);
+  Result<Job> Submit(const Caller& caller, JobSpec spec,
+                     std::optional<JobParent> parent = std::nullopt);
   Result<Job> Get(const Caller& caller, JobId id);
   Result<store::JobPage> List(const Caller& caller, store::JobQuery query);
+  // The live state of the jobs among `jobs` that are still active (not yet ended), with their
+  // pending reasons; the rest are left out. Lets a reader that read a page from a read-only store
+  // connection show what the store has not committed yet, without asking the store again.
+  std::vector<Job> ActiveOf(const std::vector<JobId>& jobs) const;
   Result<Job> Cancel(const Caller& caller, JobId id);
   // Log file of one replica of an attempt (default: the latest attempt).
   Result<std::string> LogPath(const Caller& caller, JobId id, std::optional<int> attempt,
                               int replica);
+  // The same replica's log as a source any backend can serve; nullptr when there is none yet.
+  Result<std::unique_ptr<exec::LogSource>> OpenLog(const Caller& caller, JobId id,
+                                                   std::optional<int> attempt, int replica);
   std::vector<NodeView> Nodes() const;
 
   // Replaces the queue configuration; takes effect at the next pass. Jobs may name only
@@ -84,14 +97,20 @@ class JobController {
 
   // From the executor (re-posted onto the control thread).
   void OnExecEvent(const exec::ExecEvent& event);
+  // A node joined or left (from the executor's NodeSink, re-posted onto the control thread). A new
+  // node joins the cluster view; a node going down ends the attempts running on it, which then
+  // restart or fail as after a preemption (RetryPolicy::retry_on_preemption).
+  void OnNodeEvent(const exec::NodeEvent& event);
 
   // Runs a scheduling pass if anything changed since the last one, and applies its decisions.
   // Launches happen only after the decisions are durable, so a crash can never run a job twice.
   Status SchedulePass();
   bool pass_wanted() const { return pass_wanted_; }
 
-  // Every job event, after it was written to the store (not yet committed).
-  void AddEventListener(EventListener listener) { listeners_.push_back(std::move(listener)); }
+  // Every job event, after it was written to the store (not yet committed), in order. Not owned;
+  // must outlive the controller's use.
+  void AddObserver(JobObserver* observer) { observers_.push_back(observer); }
+  void AddLaunchEnvProvider(LaunchEnvProvider* provider) { env_providers_.push_back(provider); }
   size_t active_jobs() const { return active_.size(); }
 
  private:
@@ -99,17 +118,26 @@ class JobController {
     Job job;
     bool preempting = false;
     bool timed_out = false;
+    std::string lost_node;  // the attempt ends because this node went down
+  };
+
+  struct EventDetail {
+    std::optional<int> replica;
+    std::optional<int> exit_code;
   };
 
   Status CheckFeasible(const Job& job) const;
   Status Persist(const Job& job);
-  void Emit(const Job& job, const std::string& type, const std::string& message);
+  void Emit(const Job& job, JobEventKind kind, const std::string& reason, EventDetail detail = {});
   sched::JobRequest RequestFor(const Job& job) const;
-  exec::LaunchSpec LaunchFor(const Job& job) const;
+  exec::LaunchSpec LaunchFor(const Job& job);
   void FinishAttempt(ActiveJob& active);
+  // After preemption or the loss of a node: back to pending (kPreempted, then kPending) without
+  // consuming a retry when the policy allows it, else the job fails with `reason`.
+  void Interrupted(ActiveJob& active, const std::string& reason);
   // Back to pending for a new attempt, keeping the history.
-  void Requeue(Job& job, const std::string& reason, const std::string& event,
-               const std::string& message);
+  void Requeue(Job& job, const std::string& reason, JobEventKind event, const std::string& message);
+  void PushNodes();
   void EndJob(ActiveJob& active, JobState state, const std::string& reason);
   Result<Job> Visible(const Caller& caller, JobId id);
   int NodeIndex(const std::string& name) const;
@@ -121,8 +149,10 @@ class JobController {
   const Clock& clock_;
   ControllerOptions options_;
   std::unordered_map<JobId, ActiveJob> active_;
+  std::vector<bool> node_up_;
   bool pass_wanted_ = true;
-  std::vector<EventListener> listeners_;
+  std::vector<JobObserver*> observers_;
+  std::vector<LaunchEnvProvider*> env_providers_;
   std::vector<sched::QueueConfig> queues_;
 };
 

@@ -43,6 +43,9 @@ struct JobSpec {
 
 enum class JobState { kPending, kStarting, kRunning, kSucceeded, kFailed, kCancelled, kPreempted };
 
+// kPreempted is transient: a preempted attempt that will run again shows it until the job is
+// queued again (kPending) in the same step; a job whose policy refuses to restart after
+// preemption ends kFailed with reason "preempted".
 std::string_view JobStateName(JobState s);
 std::optional<JobState> ParseJobState(std::string_view name);
 inline bool IsTerminal(JobState s) {
@@ -79,8 +82,23 @@ struct Attempt {
   std::string end_reason;        // "exited", "cancelled", "time limit", "preempted", "lost"
 };
 
+// What made a job, when it is part of something larger: an experiment's trial, a workflow's step,
+// a notebook session, a distributed training run. Set at submit, never changed; the owner finds
+// its children by it and learns of their events through jobs::JobObserver.
+enum class ParentKind { kExperiment, kWorkflow, kNotebook, kTraining };
+std::string_view ParentKindName(ParentKind k);
+std::optional<ParentKind> ParseParentKind(std::string_view name);
+
+struct JobParent {
+  ParentKind kind = ParentKind::kExperiment;
+  int64_t id = 0;         // the parent's id in its own table
+  std::string child_key;  // which child of the parent: a trial number, a step name, ...
+  friend bool operator==(const JobParent&, const JobParent&) = default;
+};
+
 struct Job {
   JobId id;
+  std::optional<JobParent> parent;
   UserId owner;
   std::string owner_name;
   JobSpec spec;

@@ -21,7 +21,24 @@ constexpr std::array<std::pair<JobState, std::string_view>, 7> kStates{{
     {JobState::kCancelled, "cancelled"},
     {JobState::kPreempted, "preempted"},
 }};
+constexpr std::array<std::pair<ParentKind, std::string_view>, 4> kParentKinds{{
+    {ParentKind::kExperiment, "experiment"},
+    {ParentKind::kWorkflow, "workflow"},
+    {ParentKind::kNotebook, "notebook"},
+    {ParentKind::kTraining, "training"},
+}};
 }  // namespace
+
+std::string_view ParentKindName(ParentKind k) {
+  for (auto& [kind, name] : kParentKinds)
+    if (kind == k) return name;
+  return "unknown";
+}
+std::optional<ParentKind> ParseParentKind(std::string_view name) {
+  for (auto& [kind, text] : kParentKinds)
+    if (text == name) return kind;
+  return std::nullopt;
+}
 
 std::string_view PriorityClassName(PriorityClass p) {
   for (auto& [k, v] : kPriorities)

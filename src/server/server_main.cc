@@ -14,6 +14,7 @@
 #include <fstream>
 
 #include "api/api_service.h"
+#include "api/durable_event_publisher.h"
 #include "api/event_hub.h"
 #include "api/experiments_routes.h"
 #include "api/json_reader.h"
@@ -22,7 +23,6 @@
 #include "common/log.h"
 #include "exec/local/local_executor.h"
 #include "experiments/experiment_controller.h"
-#include "experiments/ticker.h"
 #include "gpu/inventory.h"
 #include "jobs/job_controller.h"
 #include "sched/scheduler.h"
@@ -319,12 +319,8 @@ int RunServer(int argc, char** argv) {
     std::_Exit(75);
   });
   api::EventHub hub;
-  // Streams show an event only once it is durable: a crash must not unsay what a client saw.
-  controller.AddEventListener([&hub, &control](const store::StoredEvent& e) {
-    control.AfterCommit([&hub, e](Status committed) {
-      if (committed.ok()) hub.Publish(e);
-    });
-  });
+  api::DurableEventPublisher publisher(control, hub);
+  controller.AddObserver(&publisher);
   experiments::ExperimentController experiments(**store, controller, clock);
   auto post_experiment_tick = [&control, &experiments] {
     control.Post([&experiments] { experiments.Tick(); });
@@ -333,10 +329,22 @@ int RunServer(int argc, char** argv) {
   experiments.set_trial_token([key = *trial_key](UserId owner, int64_t experiment, int64_t trial) {
     return api::TrialToken(key, {owner, experiment, trial});
   });
-  controller.AddEventListener(
-      [&experiments](const store::StoredEvent& e) { experiments.OnJobEvent(e); });
+  controller.AddObserver(&experiments);
+  controller.AddLaunchEnvProvider(&experiments);
+  // Trial output (logs, metrics files) is read on the follower's thread, never on the control
+  // thread; what is new comes back as a posted command.
+  experiments::OutputFollower output_follower(
+      Duration(250), [&control, &experiments](experiments::TrialOutput out) {
+        control.Post([&experiments, out = std::move(out)]() mutable {
+          experiments.OnTrialOutput(std::move(out));
+        });
+      });
+  experiments.set_output_follower(&output_follower);
   executor->SetEventSink([&control, &controller](exec::ExecEvent ev) {
     control.Post([&controller, ev = std::move(ev)] { controller.OnExecEvent(ev); });
+  });
+  executor->SetNodeSink([&control, &controller](exec::NodeEvent ev) {
+    control.Post([&controller, ev = std::move(ev)] { controller.OnNodeEvent(ev); });
   });
   if (Status s = controller.Recover(); !s.ok()) {
     fprintf(stderr, "corral server: recovering jobs: %s\n", s.ToString().c_str());
@@ -351,10 +359,11 @@ int RunServer(int argc, char** argv) {
     return 1;
   }
   control.Start();
-  experiments::Ticker experiment_ticker(Duration(250), post_experiment_tick);
 
   api::ApiService service(control, controller, **store, hub);
   service.SetTrialKey(*trial_key);
+  store::ReadPool readers(data_dir + "/corral.db");
+  service.SetReadPool(&readers);
   api::ExperimentsRoutes experiment_routes(control, experiments, service.limits().max_body_bytes);
   service.Mount("experiments", &experiment_routes);
   hopts.host = host;

@@ -134,14 +134,22 @@ CREATE TABLE sessions (
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX sessions_by_user ON sessions(user_id);
+// The object that made a job (an experiment's trial, a workflow's step, ...), so that its owner
+// can find its children after a restart.
+constexpr const char* kJobParent = R"sql(
+ALTER TABLE jobs ADD COLUMN parent_kind TEXT;
+ALTER TABLE jobs ADD COLUMN parent_id INTEGER;
+ALTER TABLE jobs ADD COLUMN parent_key TEXT;
+CREATE INDEX jobs_by_parent ON jobs(parent_kind, parent_id, id) WHERE parent_kind IS NOT NULL;
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations{{
+constexpr std::array<Migration, 6> kMigrations{{
     {"users, tokens, jobs, labels, events, settings", kInitialSchema},
     {"experiments, trials, metrics", kExperiments},
     {"trials.search_state", kTrialSearchState},
     {"events by owner", kEventsByOwner},
     {"passwords and browser sessions", kSessions},
+    {"jobs.parent", kJobParent},
 }};
 
 }  // namespace

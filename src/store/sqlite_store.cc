@@ -30,7 +30,7 @@ constexpr int64_t kRareLabelJobs = 2000;
 
 constexpr const char* kJobColumns =
     "id, owner_id, owner_name, state, reason, submitted_at, ended_at, cancel_requested, spec, "
-    "attempts";
+    "attempts, parent_kind, parent_id, parent_key";
 constexpr const char* kExperimentColumns =
     "id, owner_id, name, spec, state, sampler_state, created_at, ended_at";
 constexpr const char* kUserColumns = "id, name, role, created_at";
@@ -82,6 +82,13 @@ Result<Job> ReadJob(const Query& q) {
   job.cancel_requested = q.Int(7) != 0;
   CORRAL_ASSIGN_OR_RETURN(job.spec, DecodeJobSpec(q.Text(8)));
   CORRAL_ASSIGN_OR_RETURN(job.attempts, DecodeAttempts(q.Text(9)));
+  if (!q.IsNull(10)) {
+    auto kind = ParseParentKind(q.Text(10));
+    if (!kind)
+      return Internal(
+          fmt::format("corrupt parent kind \"{}\" of job {}", q.Text(10), job.id.value));
+    job.parent = JobParent{*kind, q.Int(11), std::string(q.Text(12))};
+  }
   return job;
 }
 
@@ -739,9 +746,11 @@ class SqliteStore final : public Store {
 
   Status InsertJobRows(Job& job) {
     CORRAL_ASSIGN_OR_RETURN(
-        auto q, conn_.Prepare("INSERT INTO jobs (owner_id, owner_name, name, queue, state, reason, "
-                              "submitted_at, ended_at, cancel_requested, spec, attempts) "
-                              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+        auto q,
+        conn_.Prepare("INSERT INTO jobs (owner_id, owner_name, name, queue, state, reason, "
+                      "submitted_at, ended_at, cancel_requested, spec, attempts, parent_kind, "
+                      "parent_id, parent_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                      "?, ?)"));
     q.Bind(1, job.owner.value)
         .Bind(2, job.owner_name)
         .Bind(3, job.spec.name)
@@ -757,6 +766,13 @@ class SqliteStore final : public Store {
       q.BindNull(11);
     } else {
       q.Bind(11, attempts);
+    }
+    if (job.parent) {
+      q.Bind(12, ParentKindName(job.parent->kind))
+          .Bind(13, job.parent->id)
+          .Bind(14, job.parent->child_key);
+    } else {
+      q.BindNull(12).BindNull(13).BindNull(14);
     }
     CORRAL_RETURN_IF_ERROR(q.Run());
     JobId id(sqlite3_last_insert_rowid(conn_.get()));

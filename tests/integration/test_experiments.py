@@ -508,13 +508,16 @@ def test_katib_file_collector(server, admin, tmp_path):
         assert t["objective"] == pytest.approx(quadratic(t["params"]["x"], t["params"]["y"]))
 
 
-def test_trials_push_with_their_own_scoped_token(server, admin, users):
+def test_trials_push_with_their_own_scoped_token(server, admin, users, tmp_path):
     from conftest import ROOT
     alice = users["alice"]
     spec = native_spec(name="push", max_trials=3, parallel=1)
     spec["collectStdout"] = False  # only pushed values count
-    spec["trial"] = {"command": [PY, "-c", REPORTING_TRIAL, "${trialParameters.x}",
-                                 "${trialParameters.y}", str(ROOT / "python")]}
+    # Each trial also leaves the token it was given where the test can read it.
+    keep_token = ("; import os; open(os.path.join(sys.argv[4], 'token-' + os.environ['CORRAL_TRIAL'])"
+                  ", 'w').write(os.environ['CORRAL_TOKEN'])")
+    spec["trial"] = {"command": [PY, "-c", REPORTING_TRIAL + keep_token, "${trialParameters.x}",
+                                 "${trialParameters.y}", str(ROOT / "python"), str(tmp_path)]}
     exp = alice.post("/api/v1/experiments", spec)
     exp = wait_experiment(alice, exp["id"])
     assert exp["state"] == "succeeded", exp
@@ -525,7 +528,12 @@ def test_trials_push_with_their_own_scoped_token(server, admin, users):
     assert [p["step"] for p in series] == [0, 1, 2, 3]
 
     # The token a trial got can report that trial's metrics and do nothing else.
-    token = alice.job(trials[0]["job"])["spec"]["env"]["CORRAL_TOKEN"]
+    # The token reaches the trial's processes only: the job's spec does not hold it.
+    job = alice.job(trials[0]["job"])
+    assert job["parent"] == {"kind": "experiment", "id": exp["id"], "key": "0"}
+    assert "CORRAL_TOKEN" not in job["spec"].get("env", {})
+    assert "corral_trial_" not in server.cli("describe", str(job["id"]), check=True).stdout
+    token = (tmp_path / "token-0").read_text()
     assert token.startswith("corral_trial_")
     trial_client = server.client(token)
     own = f"/api/v1/experiments/{exp['id']}/trials/0/metrics"

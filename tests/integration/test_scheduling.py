@@ -148,3 +148,32 @@ def test_queues_cli(queued_server, tmp_path):
     f.write_text("queues:\n  - {name: research, guaranteed_gpus: -3}\n")
     r = queued_server.cli("queues", "--set", str(f))
     assert r.returncode != 0 and "queues[0].guaranteed_gpus" in r.stderr
+
+
+def test_preemption_follows_the_retry_policy(queued_server):
+    c = queued_server.client()
+    # Two fillers may restart after preemption (the default), two may not.
+    restartable = [c.submit(command=SLEEPER, priority="opportunistic", resources={"gpus": 1})["id"]
+                   for _ in range(2)]
+    once = [c.submit(command=SLEEPER, priority="opportunistic", resources={"gpus": 1},
+                     retry={"max_retries": 2, "retry_on_preemption": False})["id"]
+            for _ in range(2)]
+    assert c.job(once[0])["spec"]["retry"] == {"max_retries": 2, "retry_on_preemption": False}
+    for j in restartable + once:
+        c.wait(j, states=("running",))
+    # Interactive work takes all four GPUs: every filler is preempted.
+    urgent = [c.submit(command=["sleep", "1"], priority="interactive", resources={"gpus": 1})["id"]
+              for _ in range(4)]
+    for j in once:
+        job = c.wait(j, states=("failed",), timeout=20)
+        assert job["reason"] == "preempted"
+        assert len(job["attempts"]) == 1 and job["attempts"][0]["end_reason"] == "preempted"
+    for j in restartable:
+        job = wait_until(lambda: (lambda x: x if x["state"] == "pending" or len(x["attempts"]) >= 2
+                                  else None)(c.job(j)))
+        assert job["attempts"][0]["end_reason"] == "preempted"
+    for j in urgent + restartable:
+        try:
+            c.post(f"/api/v1/jobs/{j}/cancel")
+        except ApiError:
+            pass

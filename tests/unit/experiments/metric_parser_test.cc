@@ -91,7 +91,7 @@ TEST(TrialTemplateTest, GivesTheTrialItsMetricsFile) {
   spec.trial.workdir = "/w";
   spec.metrics_file =
       MetricsFileSpec{"out/${trialSpec.Name}-${trialParameters.x}.log", MetricsFileFormat::kText};
-  JobSpec job = BuildTrialJob(spec, {{"x", "1.5"}}, {4, 7, "exp", "", ""});
+  JobSpec job = BuildTrialJob(spec, {{"x", "1.5"}}, {4, 7, "exp", ""});
   EXPECT_EQ(job.env.at("CORRAL_METRICS_FILE"), "/w/out/exp-trial-7-1.5.log");
   EXPECT_EQ(job.env.at("CORRAL_METRICS_FORMAT"), "text");
 }
@@ -102,7 +102,7 @@ TEST(TrialTemplateTest, BuildsTheJob) {
   spec.trial.script = "echo ${trialParameters.x}";
   spec.trial.env = {{"X", "${trialParameters.x}"}};
   spec.trial.resources.gpus = 2;
-  JobSpec job = BuildTrialJob(spec, {{"x", "1.5"}}, {4, 7, "exp", "http://h:1", ""});
+  JobSpec job = BuildTrialJob(spec, {{"x", "1.5"}}, {4, 7, "exp", "http://h:1"});
   EXPECT_EQ(job.name, "exp-trial-7");
   EXPECT_EQ(job.script, "echo 1.5");
   EXPECT_EQ(job.env.at("X"), "1.5");

@@ -59,6 +59,14 @@ TEST(InventoryTest, ReadsNodesFromYaml) {
   EXPECT_TRUE((*nodes)[1].gpus.empty());
   EXPECT_EQ((*nodes)[1].cpus, kSimulatedCpusPerGpu);
   EXPECT_TRUE((*nodes)[1].simulated);
+  EXPECT_EQ((*nodes)[1].address, kLoopbackAddress);
+}
+
+TEST(InventoryTest, NodeAddressFromTheFile) {
+  YamlFile file("nodes:\n  - {name: gpu-1, gpus: 4, address: 10.0.0.11}\n");
+  Result<std::vector<NodeInventory>> nodes = SimulatedNodesFromFile(file.path());
+  ASSERT_TRUE(nodes.ok()) << nodes.status().ToString();
+  EXPECT_EQ((*nodes)[0].address, "10.0.0.11");
 }
 
 TEST(InventoryTest, ReadsJsonToo) {
@@ -76,6 +84,7 @@ struct BadCase {
 TEST(InventoryTest, ErrorsNameTheField) {
   const BadCase cases[] = {
       {"other: 1\n", "nodes"},
+      {"nodes:\n  - {name: a, gpus: 1, address: ''}\n", "nodes[0].address"},
       {"nodes: {name: a}\n", "nodes"},
       {"nodes: [{name: a, gpus: 1}, {name: b, gpus: two}]\n", "nodes[1].gpus"},
       {"nodes: [{name: a, gpus: -1}]\n", "nodes[0].gpus"},
