@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -20,18 +21,33 @@ struct ReplicaLaunch {
   std::map<std::string, std::string> env;  // per-replica additions (RANK, ...)
 };
 
+// The account a job's processes run as, resolved by the caller. A local backend switches to
+// uid/gid (when it runs as root); a backend that submits elsewhere passes the name on (Slurm:
+// `sbatch --uid`).
+struct RunAs {
+  std::string name;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::string home;
+  std::string shell;
+};
+
 // One attempt of a job: all replicas start together (a gang). An executor may run them as one
 // unit (Slurm: one job spanning nodes) or one process tree per replica (local).
 struct LaunchSpec {
   JobId job;
   int attempt = 1;
-  std::string user;
+  std::string user;                        // the Corral user who submitted it
+  std::optional<RunAs> run_as;             // unset: the executor's own account
   std::vector<std::string> argv;           // exactly one of argv / script
   std::string script;                      // run by /bin/sh
   std::map<std::string, std::string> env;  // common to all replicas
   std::string workdir;                     // empty: the replica's own directory
   std::optional<Duration> time_limit;      // enforced by the executor, even across restarts
   Duration kill_grace{10'000};             // SIGTERM -> grace -> SIGKILL
+  // Per replica, enforced where the backend can (cgroups locally); 0: no limit.
+  int cpus = 0;
+  int64_t memory_mb = 0;
   std::vector<ReplicaLaunch> replicas;
 };
 
@@ -51,8 +67,10 @@ struct ExecEvent {
   TimePoint time;           // when it happened (process start / exit), as recorded by the shim
   std::optional<int> exit_code;
   std::optional<int> term_signal;
-  bool timed_out = false;  // killed by the time limit
-  std::string message;     // launch failure / loss explanation
+  bool timed_out = false;      // killed by the time limit
+  bool log_truncated = false;  // with kExited: output beyond the log cap was dropped
+  std::string containment;     // with kExited: how the process tree was held ("cgroup2", ...)
+  std::string message;         // launch failure / loss explanation
 };
 
 // Runs processes. Calls never block on the processes themselves: results arrive as ExecEvents
