@@ -141,6 +141,15 @@ void KillCgroupMembers(const std::vector<std::string>& dirs) {
       if (pid > 0) ::kill(static_cast<pid_t>(pid), SIGKILL);
     }
   }
+  // Killed processes leave their cgroups within moments; an empty cgroup can be removed.
+  for (int i = 0; i < 50; ++i) {
+    bool all_gone = true;
+    for (const std::string& dir : dirs) {
+      if (::rmdir(dir.c_str()) != 0 && errno != ENOENT) all_gone = false;
+    }
+    if (all_gone) break;
+    ::usleep(2000);
+  }
 }
 
 }  // namespace corral::exec
