@@ -69,8 +69,10 @@ struct ExecEvent {
   std::optional<int> term_signal;
   bool timed_out = false;      // killed by the time limit
   bool log_truncated = false;  // with kExited: output beyond the log cap was dropped
-  std::string containment;     // with kExited: how the process tree was held ("cgroup2", ...)
-  std::string message;         // launch failure / loss explanation
+  // kStarted: how the process tree is held and limited, in words; kExited: the mechanism that
+  // killed it ("cgroup2", "cgroup1-freezer", "subreaper").
+  std::string containment;
+  std::string message;  // launch failure / loss explanation
 };
 
 // Runs processes. Calls never block on the processes themselves: results arrive as ExecEvents

@@ -353,7 +353,8 @@ int RunShim(int argc, char** argv) {
   ProcessTree tree;
   tree.Create(opt.cgroups, opt.limits, warnings);
   exit_record.containment = tree.KillMechanism();
-  std::fprintf(stderr, "%scorral-shim: %s\n", warnings.c_str(), tree.Describe().c_str());
+  // Only trouble goes to the job's log; the mechanism is reported with the start notification.
+  if (!warnings.empty()) std::fprintf(stderr, "corral-shim: %s", warnings.c_str());
 
   std::string launch_error;
   int output[2] = {-1, -1};
@@ -411,8 +412,9 @@ int RunShim(int argc, char** argv) {
   if (err != 0) {
     std::fprintf(stderr, "corral-shim: cannot write %s: %s\n", kShimRecordFile, std::strerror(err));
   }
-  char started[64];
-  std::snprintf(started, sizeof started, "S %lld %d\n", static_cast<long long>(start_ms), child);
+  char started[256];
+  std::snprintf(started, sizeof started, "S %lld %d %s\n", static_cast<long long>(start_ms), child,
+                tree.Describe().c_str());
   Notify(opt, started);
 
   LogWriter log(STDOUT_FILENO, opt.max_log_bytes);

@@ -121,11 +121,17 @@ constexpr const char* kEventsByOwner = R"sql(
 CREATE INDEX events_by_owner ON events(owner_id, seq);
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations{{
+// The local account a user's jobs run as; '' keeps the default mapping.
+constexpr const char* kUserUnixAccount = R"sql(
+ALTER TABLE users ADD COLUMN unix_user TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations{{
     {"users, tokens, jobs, labels, events, settings", kInitialSchema},
     {"experiments, trials, metrics", kExperiments},
     {"trials.search_state", kTrialSearchState},
     {"events by owner", kEventsByOwner},
+    {"users.unix_user", kUserUnixAccount},
 }};
 
 }  // namespace

@@ -557,15 +557,24 @@ void LocalExecutor::MonitorLoop() {
 }
 
 bool LocalExecutor::ReadStartNotification(Watched& w) {
-  char buf[128];
+  char buf[512];
   ssize_t n = ::read(w.notify_fd, buf, sizeof buf - 1);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return false;
   bool started = false;
   long long start_ms = 0;
+  std::string containment;
   if (n > 0) {
     buf[n] = '\0';
     int child = 0;
-    started = std::sscanf(buf, "S %lld %d", &start_ms, &child) == 2;
+    int consumed = 0;
+    started = std::sscanf(buf, "S %lld %d%n", &start_ms, &child, &consumed) == 2;
+    // The rest of the line says how the shim holds the process tree.
+    if (started) {
+      containment = buf + consumed;
+      while (!containment.empty() && (containment.back() == '\n' || containment.back() == ' '))
+        containment.pop_back();
+      if (!containment.empty() && containment.front() == ' ') containment.erase(0, 1);
+    }
   }
   ::close(w.notify_fd);
   w.notify_fd = -1;
@@ -574,6 +583,7 @@ bool LocalExecutor::ReadStartNotification(Watched& w) {
     ExecEvent e = MakeEvent(ExecEvent::Kind::kStarted, w.ref);
     e.external_id = ExternalId(w.shim_pid);
     e.time = FromMillis(start_ms);
+    e.containment = std::move(containment);
     Emit(std::move(e));
   }
   return true;
