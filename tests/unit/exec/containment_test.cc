@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -168,6 +169,66 @@ TEST(ContainmentRunAsTest, RunsAsTheGivenAccountWithoutPrivileges) {
   ASSERT_EQ(::stat(work.c_str(), &st), 0);
   EXPECT_EQ(st.st_uid, pw->pw_uid);
   EXPECT_EQ(st.st_mode & 0777, 0700u);
+}
+
+std::string Trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+TEST(ContainmentLimitsTest, MemoryAndCpuLimitsComeFromTheSpec) {
+  TempDir root;
+  EventCollector events;
+  LocalExecutor executor(OptionsFor(root.path()));
+  executor.SetEventSink(events.Sink());
+  LaunchSpec spec = ScriptSpec(6, "touch ready\nexec sleep 30\n");
+  spec.memory_mb = 64;
+  spec.cpus = 2;
+  executor.Launch(spec);
+  ReplicaRef ref{JobId(6), 1, 0};
+  std::optional<ExecEvent> started = events.WaitFor(Kind::kStarted, ref);
+  ASSERT_TRUE(started);
+  if (started->containment.find("limits: memory") == std::string::npos) {
+    executor.Terminate(JobId(6), 1, std::chrono::milliseconds(0));
+    GTEST_SKIP() << "no writable memory controller on this host: " << started->containment;
+  }
+  std::string dir = root.path() + "/jobs/6/1/0";
+  ASSERT_TRUE(WaitForFile(dir + "/work/ready"));
+  Result<ShimRecord> shim = ParseShimRecord(ReadText(dir + "/shim.json"));
+  ASSERT_TRUE(shim.ok());
+  CgroupMounts mounts = ParseCgroupMounts(ReadText("/proc/self/mountinfo"));
+  bool memory_seen = false, cpu_seen = false;
+  std::istringstream lines(ReadText("/proc/" + std::to_string(shim->child_pid) + "/cgroup"));
+  for (std::string line; std::getline(lines, line);) {
+    size_t a = line.find(':'), b = line.find(':', a + 1);
+    std::string controllers = line.substr(a + 1, b - a - 1), path = line.substr(b + 1);
+    if (path.find("/corral/") == std::string::npos) continue;
+    if (controllers.empty()) {
+      std::string v2 = mounts.v2 + path;
+      if (PathExists(v2 + "/memory.max")) {
+        EXPECT_EQ(Trimmed(ReadText(v2 + "/memory.max")), "67108864");
+        memory_seen = true;
+      }
+      if (PathExists(v2 + "/cpu.max")) {
+        EXPECT_EQ(Trimmed(ReadText(v2 + "/cpu.max")), "200000 100000");
+        cpu_seen = true;
+      }
+      continue;
+    }
+    if (controllers == "memory") {
+      EXPECT_EQ(Trimmed(ReadText(mounts.v1["memory"] + path + "/memory.limit_in_bytes")),
+                "67108864");
+      memory_seen = true;
+    } else if (controllers.find("cpu") != std::string::npos &&
+               PathExists(mounts.v1["cpu"] + path + "/cpu.cfs_quota_us")) {
+      EXPECT_EQ(Trimmed(ReadText(mounts.v1["cpu"] + path + "/cpu.cfs_quota_us")), "200000");
+      cpu_seen = true;
+    }
+  }
+  EXPECT_TRUE(memory_seen);
+  EXPECT_EQ(cpu_seen, started->containment.find(" cpu") != std::string::npos);
+  executor.Terminate(JobId(6), 1, std::chrono::milliseconds(0));
+  ASSERT_TRUE(events.WaitFor(Kind::kExited, ref));
 }
 
 TEST(CgroupMountsTest, FindsTheV2MountAndV1Controllers) {
