@@ -97,6 +97,17 @@ Status TightenDataDir(const std::string& dir, bool jobs_run_as_others) {
     if (::chmod(path.c_str(), 0600) != 0 && errno != ENOENT)
       return Internal("cannot set the mode of " + path + ": " + strerror(errno));
   }
+  // Logs and records of jobs run by older versions were world-readable (0644) at predictable
+  // paths; the directories above them are traversable, so the files themselves are closed.
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir + "/jobs", ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it.depth() >= 3) it.disable_recursion_pending();  // <job>/<attempt>/<replica>/...
+    if (it.depth() != 3 || !it->is_regular_file(ec)) continue;
+    if ((it->status(ec).permissions() & (fs::perms::group_all | fs::perms::others_all)) !=
+        fs::perms::none)
+      ::chmod(it->path().c_str(), 0600);
+  }
   return Status::Ok();
 }
 

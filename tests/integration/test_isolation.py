@@ -265,3 +265,48 @@ def test_serving_a_large_log_takes_bounded_memory(tmp_path):
         assert grown_mb < 32, f"server peak memory grew by {grown_mb:.1f} MiB"
     finally:
         s.stop()
+
+
+def test_a_server_that_is_not_root_runs_jobs_as_itself_and_says_so(tmp_path):
+    nobody = pwd.getpwnam("nobody")
+    data = tmp_path / "data"
+    data.mkdir()
+    os.chown(data, nobody.pw_uid, nobody.pw_gid)
+
+    def drop():
+        os.setgroups([])
+        os.setgid(nobody.pw_gid)
+        os.setuid(nobody.pw_uid)
+
+    s = Server(data, gpus=1, preexec=drop).start()
+    try:
+        admin = s.client()
+        alice = s.client(admin.post("/api/v1/users", {"name": "alice"})["token"])
+        job = alice.submit(script="id -u; grep NoNewPrivs /proc/self/status\n")
+        assert alice.wait(job["id"])["state"] == "succeeded"
+        assert alice.logs(job["id"]).split("\n")[:2] == [str(nobody.pw_uid), "NoNewPrivs:\t1"]
+        node = admin.get("/api/v1/nodes")["nodes"][0]
+        assert node["job_accounts"] == f"server (uid {nobody.pw_uid})"
+        assert "every job runs as this server's own account" in s.log_path.read_text()
+        assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    finally:
+        s.stop()
+
+
+def test_an_existing_data_directory_is_tightened_at_start(tmp_path):
+    data = tmp_path / "data"
+    old_log = data / "jobs" / "1" / "1" / "0" / "output.log"
+    old_log.parent.mkdir(parents=True)
+    old_log.write_text("old output\n")
+    old_log.chmod(0o644)
+    (data / "trial-key").write_text("k" * 64 + "\n")
+    (data / "trial-key").chmod(0o644)
+    data.chmod(0o755)
+    s = Server(data, gpus=1).start()
+    try:
+        assert stat.S_IMODE(data.stat().st_mode) == 0o711
+        assert stat.S_IMODE((data / "trial-key").stat().st_mode) == 0o600
+        assert stat.S_IMODE((data / "corral.db").stat().st_mode) == 0o600
+        assert stat.S_IMODE(old_log.stat().st_mode) == 0o600
+    finally:
+        s.stop()
