@@ -10,11 +10,13 @@
 #include "api/event_stream.h"
 #include "api/job_json.h"
 #include "api/json_reader.h"
+#include "api/log_reader.h"
 #include "api/openapi.h"
 #include "api/queue_json.h"
 #include "api/tokens.h"
 #include "common/log.h"
 #include "common/utf8.h"
+#include "exec/local_account.h"
 #include "model/field_rules.h"
 
 namespace corral::api {
@@ -331,6 +333,8 @@ HttpResponse ApiService::Logs(const jobs::Caller& caller, JobId id, const HttpRe
   std::optional<int> attempt;
   int replica = 0;
   bool follow = false;
+  std::optional<int64_t> offset;
+  std::optional<int64_t> tail;
   for (auto& [key, value] : request.query) {
     if (key == "attempt") {
       auto v = ParseInt(value);
@@ -347,9 +351,24 @@ HttpResponse ApiService::Logs(const jobs::Caller& caller, JobId id, const HttpRe
       } else if (value != "false" && value != "0") {
         return ErrorResponse(InvalidArgument("follow", "must be true or false"));
       }
+    } else if (key == "offset") {
+      auto v = ParseInt(value);
+      if (!v || *v < 0) return ErrorResponse(InvalidArgument("offset", "must be an integer >= 0"));
+      offset = *v;
+    } else if (key == "tail") {
+      auto v = ParseInt(value);
+      if (!v || *v < 0) return ErrorResponse(InvalidArgument("tail", "must be an integer >= 0"));
+      tail = *v;
     } else {
       return ErrorResponse(InvalidArgument(key, "unknown query parameter"));
     }
+  }
+  const std::string range_header = request.Header("range");
+  if (static_cast<int>(offset.has_value()) + static_cast<int>(tail.has_value()) +
+          static_cast<int>(!range_header.empty()) >
+      1) {
+    return ErrorResponse(
+        InvalidArgument("tail", "give at most one of offset, tail and a Range header"));
   }
   // Empty until the job has an attempt (a pending job has no log yet).
   auto log_path_of = [this, caller, id, attempt, replica] {
@@ -357,39 +376,71 @@ HttpResponse ApiService::Logs(const jobs::Caller& caller, JobId id, const HttpRe
   };
   auto path = log_path_of();
   if (!path.ok()) return ErrorResponse(path.status());
+  // Where to start (and, for a Range, stop), decided against the file as it is now.
+  auto reader = std::make_shared<LogReader>(*path);
+  const int64_t size = reader->Size();
+  LogRange range;
+  if (offset) range.offset = std::min(*offset, size);
+  if (tail) range.offset = reader->TailOffset(*tail, size);
+  if (!range_header.empty()) {
+    auto parsed = ParseByteRange(range_header, size);
+    if (!parsed.ok()) return ErrorResponse(parsed.status());
+    range = *parsed;
+  }
   if (!follow) {
     HttpResponse r;
     r.content_type = "text/plain; charset=utf-8";
-    if (!path->empty()) {
-      std::ifstream in(*path, std::ios::binary);
-      r.body.assign(std::istreambuf_iterator<char>(in), {});
+    const int64_t end = range.end.value_or(size);
+    if (!range_header.empty()) {
+      r.status = 206;
+      r.headers.push_back(
+          {"Content-Range", "bytes " + std::to_string(range.offset) + "-" +
+                                std::to_string(std::max(end, range.offset + 1) - 1) + "/" +
+                                std::to_string(size)});
     }
+    // Where a later `?offset=` continues from.
+    r.headers.push_back({"X-Corral-Log-End", std::to_string(end)});
+    r.stream = [reader, start = range.offset, end](StreamSink& sink) {
+      for (int64_t pos = start; pos < end;) {
+        std::string chunk = reader->Read(
+            pos, static_cast<size_t>(std::min<int64_t>(end - pos, LogReader::kChunkBytes)));
+        if (chunk.empty() || !sink.Write(chunk)) return;
+        pos += static_cast<int64_t>(chunk.size());
+      }
+    };
     return r;
   }
   HttpResponse r;
   r.content_type = "text/event-stream";
   r.headers.push_back({"Cache-Control", "no-cache"});
-  r.stream = [this, caller, id, log_path_of, initial = *path](StreamSink& sink) {
-    std::string log_path = initial;
-    std::streamoff offset = 0;
+  r.stream = [this, caller, id, log_path_of, initial = *path, reader,
+              start = range.offset](StreamSink& sink) {
+    std::shared_ptr<LogReader> log = reader;
+    int64_t pos = start;
     std::string partial;
+    // Sends what was appended since the last call, one bounded chunk at a time; a line longer
+    // than a chunk is sent in pieces rather than held.
     auto pump = [&]() -> bool {
-      if (log_path.empty()) return true;
-      std::ifstream in(log_path, std::ios::binary);
-      if (!in) return true;
-      in.seekg(offset);
-      std::string chunk((std::istreambuf_iterator<char>(in)), {});
-      offset += static_cast<std::streamoff>(chunk.size());
-      partial += chunk;
-      std::string out;
-      size_t start = 0, nl;
-      while ((nl = partial.find('\n', start)) != std::string::npos) {
-        out += SseEvent("log", partial.substr(start, nl - start));
-        start = nl + 1;
+      while (true) {
+        std::string chunk = log->Read(pos);
+        if (chunk.empty()) return true;
+        pos += static_cast<int64_t>(chunk.size());
+        partial += chunk;
+        std::string out;
+        size_t begin = 0, nl;
+        while ((nl = partial.find('\n', begin)) != std::string::npos) {
+          out += SseEvent("log", partial.substr(begin, nl - begin));
+          begin = nl + 1;
+        }
+        partial.erase(0, begin);
+        if (partial.size() >= LogReader::kChunkBytes) {
+          out += SseEvent("log", partial);
+          partial.clear();
+        }
+        if (!out.empty() && !sink.Write(out)) return false;
       }
-      partial.erase(0, start);
-      return out.empty() || sink.Write(out);
     };
+    std::string log_path = initial;
     int64_t seen = hub_.last_seq();
     auto last_keepalive = std::chrono::steady_clock::now();
     while (!hub_.closed()) {
@@ -398,7 +449,13 @@ HttpResponse ApiService::Logs(const jobs::Caller& caller, JobId id, const HttpRe
       if (!job.ok()) return;
       if (log_path.empty() && !job->attempts.empty()) {
         auto p = log_path_of();
-        if (p.ok()) log_path = *p;
+        if (p.ok() && !p->empty()) {
+          log_path = *p;
+          log = std::make_shared<LogReader>(log_path);
+        }
+      } else if (log->Size() == 0 && !log_path.empty()) {
+        // The file may not have existed when it was first opened (replica still starting).
+        log = std::make_shared<LogReader>(log_path);
       }
       if (IsTerminal(job->state)) {
         if (!pump()) return;
@@ -464,7 +521,7 @@ HttpResponse ApiService::CreateUser(const jobs::Caller& caller, const HttpReques
   auto body = ParseBody(request.body, request.Header("content-type"));
   if (!body.ok()) return ErrorResponse(body.status());
   JsonObjectReader r(*body, "");
-  if (Status s = r.Check({"name", "role"}); !s.ok()) return ErrorResponse(s);
+  if (Status s = r.Check({"name", "role", "unix_user"}); !s.ok()) return ErrorResponse(s);
   auto name = r.String("name");
   if (!name.ok()) return ErrorResponse(name.status());
   if (!*name) return ErrorResponse(InvalidArgument("name", "is required"));
@@ -479,16 +536,35 @@ HttpResponse ApiService::CreateUser(const jobs::Caller& caller, const HttpReques
       return ErrorResponse(InvalidArgument("role", "must be user or admin"));
     }
   }
+  auto unix_user = r.String("unix_user");
+  if (!unix_user.ok()) return ErrorResponse(unix_user.status());
+  if (*unix_user) {
+    static const std::regex account_re("^[a-z_][a-z0-9_.-]{0,31}$");
+    if (!std::regex_match(**unix_user, account_re))
+      return ErrorResponse(
+          InvalidArgument("unix_user",
+                          "must be a local account name: 1-32 lower-case letters, digits, '_', "
+                          "'.', '-' starting with a letter or '_'"));
+    if (Result<exec::RunAs> account = exec::LookupLocalAccount(**unix_user); !account.ok())
+      return ErrorResponse(InvalidArgument("unix_user", account.status().message()));
+  }
   std::string token = NewToken();
   std::string hash = HashToken(token);
   auto user = CallDurable(control_, [&]() -> Result<User> {
     CORRAL_ASSIGN_OR_RETURN(User u, store_.CreateUser(**name, role, SystemClock().Now()));
+    if (*unix_user) {
+      CORRAL_RETURN_IF_ERROR(store_.SetUserUnixAccount(u.id, **unix_user));
+      u.unix_user = **unix_user;
+    }
     CORRAL_RETURN_IF_ERROR(store_.AddToken(u.id, hash, "initial", SystemClock().Now()).status());
     return u;
   });
   if (!user.ok()) return ErrorResponse(user.status());
   return JsonResponse(
-      201, {{"user", {{"name", user->name}, {"role", RoleName(user->role)}}}, {"token", token}});
+      201,
+      {{"user",
+        {{"name", user->name}, {"role", RoleName(user->role)}, {"unix_user", user->unix_user}}},
+       {"token", token}});
 }
 
 HttpResponse ApiService::ListUsers(const jobs::Caller& caller) {
@@ -500,6 +576,7 @@ HttpResponse ApiService::ListUsers(const jobs::Caller& caller) {
   for (auto& u : *users)
     arr.push_back({{"name", u.name},
                    {"role", RoleName(u.role)},
+                   {"unix_user", u.unix_user},
                    {"created_at", FormatRfc3339(u.created_at)}});
   return JsonResponse(200, {{"users", std::move(arr)}});
 }

@@ -226,6 +226,8 @@ json NodesToJson(const std::vector<jobs::NodeView>& nodes) {
                    {"simulated", n.simulated},
                    {"cpus", n.cpus},
                    {"memory_mb", n.memory_mb},
+                   {"job_accounts", n.job_accounts},
+                   {"containment", n.containment},
                    {"gpus", std::move(gpus)}});
   }
   return {{"nodes", std::move(arr)}};

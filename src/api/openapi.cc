@@ -201,7 +201,10 @@ json Build() {
          {{"parameters",
            {id, Param("replica", "query", "integer", "replica index, default 0"),
             Param("attempt", "query", "integer", "attempt number, default latest"),
-            Param("follow", "query", "boolean", "stream until the job ends")}}});
+            Param("follow", "query", "boolean", "stream until the job ends"),
+            Param("offset", "query", "integer", "start at this byte"),
+            Param("tail", "query", "integer", "only the last N lines"),
+            Param("Range", "header", "string", "bytes=A-B, bytes=A- or bytes=-N (206)")}}});
   paths["/api/v1/events"]["get"] =
       Op("Stream of job events", {{"200", sse}},
          {{"parameters", {Param("since", "query", "integer", "resume after this seq")}}});

@@ -79,8 +79,11 @@ int LoginCommand(CommandContext& ctx, const LoginOptions& options) {
   return kExitOk;
 }
 
-int CreateUserCommand(CommandContext& ctx, const std::string& name, bool admin) {
-  auto reply = ctx.api.PostJson("/users", {{"name", name}, {"role", admin ? "admin" : "user"}});
+int CreateUserCommand(CommandContext& ctx, const std::string& name, bool admin,
+                      const std::string& unix_user) {
+  nlohmann::json body = {{"name", name}, {"role", admin ? "admin" : "user"}};
+  if (!unix_user.empty()) body["unix_user"] = unix_user;
+  auto reply = ctx.api.PostJson("/users", body);
   if (!reply.ok()) return ReportFailure(reply.status(), ctx.api.connection(), ctx.err);
   const auto& user = Member(*reply, "user");
   PrintOnceToken(ctx, *reply,

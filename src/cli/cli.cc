@@ -45,6 +45,8 @@ struct ParsedFlags {
   std::vector<std::string> job_ids;
   LogsOptions logs;
   int logs_replica = 0, logs_attempt = 0;
+  int64_t logs_tail = 0;
+  std::string user_unix_user;
   std::string user_name;
   bool user_admin = false;
 };
@@ -130,6 +132,8 @@ int RunCli(int argc, char** argv) {
       ->check(kNonNegative);
   logs->add_option("--attempt", flags.logs_attempt, "Attempt number (default: the latest)")
       ->check(kPositive);
+  logs->add_option("--tail", flags.logs_tail, "Only the last N lines (then follow, with -f)")
+      ->check(CLI::NonNegativeNumber);
   logs->add_option("job", flags.logs.job_id, "Job id")->required();
 
   CLI::App* cancel = app.add_subcommand("cancel", "Cancel jobs");
@@ -159,6 +163,9 @@ int RunCli(int argc, char** argv) {
   users_create->fallthrough();
   users_create->add_option("name", flags.user_name, "User name")->required();
   users_create->add_flag("--admin", flags.user_admin, "Give the user the admin role");
+  users_create->add_option("--unix-user", flags.user_unix_user,
+                           "Local account the user's jobs run as (default: the account of the "
+                           "same name, else the server's --default-job-user)");
   PasswordOptions password_options;
   CLI::App* users_passwd =
       users->add_subcommand("passwd", "Set a user's password for browser logins (admin)");
@@ -275,6 +282,7 @@ int RunCli(int argc, char** argv) {
   if (logs->parsed()) {
     if (logs->get_option("--replica")->count() > 0) flags.logs.replica = flags.logs_replica;
     if (logs->get_option("--attempt")->count() > 0) flags.logs.attempt = flags.logs_attempt;
+    if (logs->get_option("--tail")->count() > 0) flags.logs.tail = flags.logs_tail;
     return LogsCommand(ctx, flags.logs);
   }
   if (cancel->parsed()) return CancelCommand(ctx, flags.job_ids);
@@ -283,7 +291,8 @@ int RunCli(int argc, char** argv) {
   if (tune->parsed()) return TuneCommand(ctx, *tune, tune_options);
   if (login->parsed()) return LoginCommand(ctx, LoginOptions{config_path});
   if (whoami->parsed()) return WhoamiCommand(ctx);
-  if (users_create->parsed()) return CreateUserCommand(ctx, flags.user_name, flags.user_admin);
+  if (users_create->parsed())
+    return CreateUserCommand(ctx, flags.user_name, flags.user_admin, flags.user_unix_user);
   if (users_passwd->parsed()) return SetPasswordCommand(ctx, password_options);
   if (passwd->parsed()) return SetPasswordCommand(ctx, PasswordOptions{});
   if (token_create->parsed()) return CreateTokenCommand(ctx, token_options);

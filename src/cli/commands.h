@@ -49,6 +49,7 @@ struct LogsOptions {
   bool follow = false;
   std::optional<int> replica;
   std::optional<int> attempt;
+  std::optional<int64_t> tail;  // only the last N lines
 };
 int LogsCommand(CommandContext& ctx, const LogsOptions& options);
 
@@ -64,7 +65,9 @@ struct LoginOptions {
 };
 // Checks the context's connection with GET /whoami and saves it to the config file.
 int LoginCommand(CommandContext& ctx, const LoginOptions& options);
-int CreateUserCommand(CommandContext& ctx, const std::string& name, bool admin);
+// `unix_user`: the local account the user's jobs run as ("" = the server's default mapping).
+int CreateUserCommand(CommandContext& ctx, const std::string& name, bool admin,
+                      const std::string& unix_user = "");
 struct PasswordOptions {
   std::string user;  // empty: the caller's own password; else this user's (admin)
 };

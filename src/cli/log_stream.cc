@@ -3,8 +3,9 @@
 namespace corral::cli {
 
 std::string JobLogsPath(const std::string& job_id, std::optional<int> replica,
-                        std::optional<int> attempt, bool follow) {
+                        std::optional<int> attempt, bool follow, std::optional<int64_t> tail) {
   QueryParams params;
+  if (tail) params.emplace_back("tail", std::to_string(*tail));
   if (replica) params.emplace_back("replica", std::to_string(*replica));
   if (attempt) params.emplace_back("attempt", std::to_string(*attempt));
   if (follow) params.emplace_back("follow", "true");
@@ -13,10 +14,11 @@ std::string JobLogsPath(const std::string& job_id, std::optional<int> replica,
 
 Result<std::optional<JobOutcome>> FollowJobLogs(ApiClient& api, const std::string& job_id,
                                                 std::optional<int> replica,
-                                                std::optional<int> attempt, std::ostream& out) {
+                                                std::optional<int> attempt, std::ostream& out,
+                                                std::optional<int64_t> tail) {
   std::optional<JobOutcome> outcome;
   Status status = api.FollowEvents(
-      JobLogsPath(job_id, replica, attempt, /*follow=*/true), [&](const SseEvent& event) {
+      JobLogsPath(job_id, replica, attempt, /*follow=*/true, tail), [&](const SseEvent& event) {
         if (event.type == "log" || event.type == "message") {
           out << event.data << '\n';
           out.flush();

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -15,10 +16,13 @@ namespace corral::cli {
 // or std::nullopt when the stream closed without one (server restarted, connection dropped).
 Result<std::optional<JobOutcome>> FollowJobLogs(ApiClient& api, const std::string& job_id,
                                                 std::optional<int> replica,
-                                                std::optional<int> attempt, std::ostream& out);
+                                                std::optional<int> attempt, std::ostream& out,
+                                                std::optional<int64_t> tail = std::nullopt);
 
 // "/jobs/12/logs?replica=0&attempt=2&follow=true", with the id percent-encoded.
+// `tail`: only the last N lines (then, with follow, what comes after them).
 std::string JobLogsPath(const std::string& job_id, std::optional<int> replica,
-                        std::optional<int> attempt, bool follow);
+                        std::optional<int> attempt, bool follow,
+                        std::optional<int64_t> tail = std::nullopt);
 
 }  // namespace corral::cli

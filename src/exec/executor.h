@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -27,18 +28,33 @@ struct ReplicaLaunch {
   std::string address{};                   // the node's address as other nodes reach it
 };
 
+// The account a job's processes run as, resolved by the caller. A local backend switches to
+// uid/gid (when it runs as root); a backend that submits elsewhere passes the name on (Slurm:
+// `sbatch --uid`).
+struct RunAs {
+  std::string name;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  std::string home;
+  std::string shell;
+};
+
 // One attempt of a job: all replicas start together (a gang). An executor may run them as one
 // unit (Slurm: one job spanning nodes) or one process tree per replica (local).
 struct LaunchSpec {
   JobId job;
   int attempt = 1;
-  std::string user;
+  std::string user;                        // the Corral user who submitted it
+  std::optional<RunAs> run_as;             // unset: the executor's own account
   std::vector<std::string> argv;           // exactly one of argv / script
   std::string script;                      // run by /bin/sh
   std::map<std::string, std::string> env;  // common to all replicas
   std::string workdir;                     // empty: the replica's own directory
   std::optional<Duration> time_limit;      // enforced by the executor, even across restarts
   Duration kill_grace{10'000};             // SIGTERM -> grace -> SIGKILL
+  // Per replica, enforced where the backend can (cgroups locally); 0: no limit.
+  int cpus = 0;
+  int64_t memory_mb = 0;
   std::vector<ReplicaLaunch> replicas;
 };
 
@@ -66,7 +82,11 @@ struct ExecEvent {
   TimePoint time;           // when it happened (process start / exit), as recorded by the shim
   std::optional<int> exit_code;
   std::optional<int> term_signal;
-  bool timed_out = false;                             // killed by the time limit
+  bool timed_out = false;      // killed by the time limit
+  bool log_truncated = false;  // with kExited: output beyond the log cap was dropped
+  // kStarted: how the process tree is held and limited, in words; kExited: the mechanism that
+  // killed it ("cgroup2", "cgroup1-freezer", "subreaper").
+  std::string containment;
   std::string message;                                // launch failure / loss explanation
   std::optional<ReplicaPlacementReport> placement{};  // when the backend learned or changed it
 };

@@ -6,6 +6,7 @@ set(CORRAL_SHIM_SOURCES
   ${PROJECT_SOURCE_DIR}/src/exec/shim.cc
   ${PROJECT_SOURCE_DIR}/src/exec/local/file_io.cc
   ${PROJECT_SOURCE_DIR}/src/exec/local/proc_stat.cc
+  ${PROJECT_SOURCE_DIR}/src/exec/local/process_tree.cc
   ${PROJECT_SOURCE_DIR}/src/exec/local/records.cc
   ${PROJECT_SOURCE_DIR}/src/exec/local/replica_layout.cc)
 

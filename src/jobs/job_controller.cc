@@ -325,7 +325,8 @@ std::vector<NodeView> JobController::Nodes() const {
   std::vector<NodeView> out;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const auto& n = nodes_[i];
-    NodeView v{n.name, n.address, node_up_[i], n.simulated, n.cpus, n.memory_mb, {}};
+    NodeView v{n.name,      n.address, node_up_[i],           n.simulated,         n.cpus,
+               n.memory_mb, {},        options_.job_accounts, options_.containment};
     for (auto& g : n.gpus) v.gpus.push_back({g, std::nullopt, ""});
     out.push_back(std::move(v));
   }
@@ -350,12 +351,20 @@ std::vector<NodeView> JobController::Nodes() const {
   return out;
 }
 
-exec::LaunchSpec JobController::LaunchFor(const Job& job) {
+Result<exec::LaunchSpec> JobController::LaunchFor(const Job& job) {
   const Attempt& attempt = job.attempts.back();
   exec::LaunchSpec spec;
   spec.job = job.id;
   spec.attempt = attempt.number;
   spec.user = job.owner_name;
+  if (options_.account_for) {
+    CORRAL_ASSIGN_OR_RETURN(std::optional<User> owner, store_.FindUserById(job.owner));
+    // Job history outlives accounts: a deleted user still has a name to map.
+    User user = owner ? *owner : User{job.owner, job.owner_name, Role::kUser, {}, ""};
+    CORRAL_ASSIGN_OR_RETURN(spec.run_as, options_.account_for(user));
+  }
+  spec.cpus = job.spec.resources.cpus;
+  spec.memory_mb = job.spec.resources.memory_mb;
   spec.argv = job.spec.command;
   spec.script = job.spec.script;
   spec.env = job.spec.env;
@@ -428,8 +437,34 @@ Status JobController::SchedulePass() {
   // The decisions must be durable before any process exists: a crash between the two must not
   // leave a running process the store does not know about.
   CORRAL_RETURN_IF_ERROR(store_.Flush());
-  for (JobId id : to_launch) executor_.Launch(LaunchFor(active_.at(id).job));
+  for (JobId id : to_launch) {
+    auto it = active_.find(id);
+    if (it == active_.end()) continue;
+    Result<exec::LaunchSpec> spec = LaunchFor(it->second.job);
+    if (!spec.ok()) {
+      FailLaunch(id, spec.status().message());
+      continue;
+    }
+    executor_.Launch(*spec);
+  }
   return Status::Ok();
+}
+
+void JobController::FailLaunch(JobId id, const std::string& message) {
+  auto it = active_.find(id);
+  if (it == active_.end() || it->second.job.attempts.empty()) return;
+  const int attempt = it->second.job.attempts.back().number;
+  const int replicas = static_cast<int>(it->second.job.attempts.back().replicas.size());
+  for (int i = 0; i < replicas; ++i) {
+    // The attempt may end (and the job leave active_) with the last replica.
+    if (active_.count(id) == 0) return;
+    exec::ExecEvent ev;
+    ev.kind = exec::ExecEvent::Kind::kLaunchFailed;
+    ev.ref = {id, attempt, i};
+    ev.time = clock_.Now();
+    ev.message = message;
+    OnExecEvent(ev);
+  }
 }
 
 void JobController::OnExecEvent(const exec::ExecEvent& ev) {
@@ -462,12 +497,18 @@ void JobController::OnExecEvent(const exec::ExecEvent& ev) {
       if (job.spec.replicas > 1)
         Emit(job, JobEventKind::kReplicaStarted, replica.placement.node,
              {ev.ref.replica, std::nullopt});
+      if (!ev.containment.empty()) containment_[job.id] = ev.containment;
       bool all_running = std::all_of(attempt.replicas.begin(), attempt.replicas.end(),
                                      [](auto& r) { return r.state != ReplicaState::kStarting; });
       if (all_running && job.state == JobState::kStarting) {
         job.state = JobState::kRunning;
         attempt.started_at = ev.time;
-        Emit(job, JobEventKind::kStarted, "attempt " + std::to_string(attempt.number));
+        std::string message = "attempt " + std::to_string(attempt.number);
+        if (auto c = containment_.find(job.id); c != containment_.end()) {
+          message += "; " + c->second;
+          containment_.erase(c);
+        }
+        Emit(job, JobEventKind::kStarted, message);
       }
       Status s = Persist(job);
       if (!s.ok()) log::Error("persisting job {}: {}", job.id.value, s.ToString());
@@ -484,6 +525,11 @@ void JobController::OnExecEvent(const exec::ExecEvent& ev) {
       if (ev.kind == exec::ExecEvent::Kind::kLaunchFailed && !replica.exit_code)
         replica.exit_code = 127;
       if (ev.timed_out) active.timed_out = true;
+      if (ev.log_truncated) {
+        Emit(job, JobEventKind::kLogTruncated,
+             "replica " + std::to_string(ev.ref.replica) +
+                 ": output beyond the log limit was discarded");
+      }
       if (ev.kind == exec::ExecEvent::Kind::kLost) attempt.end_reason = "lost";
       if (ev.kind == exec::ExecEvent::Kind::kLaunchFailed)
         attempt.end_reason = "launch failed: " + ev.message;
@@ -624,6 +670,7 @@ void JobController::Requeue(Job& job, const std::string& reason, JobEventKind ev
 
 void JobController::EndJob(ActiveJob& active, JobState state, const std::string& reason) {
   Job job = std::move(active.job);
+  containment_.erase(job.id);
   job.state = state;
   job.reason = reason;
   job.ended_at = clock_.Now();

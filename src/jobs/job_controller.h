@@ -41,6 +41,8 @@ struct NodeView {
   int cpus = 0;
   int64_t memory_mb = 0;
   std::vector<GpuUse> gpus;
+  std::string job_accounts;  // how jobs' accounts are chosen on this node (ControllerOptions)
+  std::string containment;   // how jobs' process trees are held and limited
 };
 
 struct QueueView {
@@ -54,6 +56,12 @@ struct QueueView {
 struct ControllerOptions {
   Duration default_kill_grace{10'000};
   Duration preemption_grace{30'000};
+  // The account a user's jobs run as (see exec::ResolveJobAccount). An error fails the attempt
+  // with that reason instead of running it. Unset: jobs run as the executor's own account.
+  std::function<Result<exec::RunAs>(const User&)> account_for;
+  // Reported with every node: "per-user" or "server (uid N)", and the executor's containment.
+  std::string job_accounts = "server";
+  std::string containment;
 };
 
 // Owns the life of every job: spec -> queue -> decision -> launch -> exit -> retry/requeue.
@@ -130,7 +138,9 @@ class JobController {
   Status Persist(const Job& job);
   void Emit(const Job& job, JobEventKind kind, const std::string& reason, EventDetail detail = {});
   sched::JobRequest RequestFor(const Job& job) const;
-  exec::LaunchSpec LaunchFor(const Job& job);
+  Result<exec::LaunchSpec> LaunchFor(const Job& job);
+  // Ends every replica of the job's current attempt as a launch failure.
+  void FailLaunch(JobId id, const std::string& message);
   void FinishAttempt(ActiveJob& active);
   // After preemption or the loss of a node: back to pending (kPreempted, then kPending) without
   // consuming a retry when the policy allows it, else the job fails with `reason`.
@@ -144,6 +154,8 @@ class JobController {
 
   store::Store& store_;
   exec::Executor& executor_;
+  // How the first replica of a starting attempt is contained, for its "started" event.
+  std::unordered_map<JobId, std::string> containment_;
   std::unique_ptr<sched::Scheduler> scheduler_;
   std::vector<gpu::NodeInventory> nodes_;
   const Clock& clock_;

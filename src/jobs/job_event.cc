@@ -24,6 +24,8 @@ std::string_view JobEventKindName(JobEventKind kind) {
       return "retrying";
     case JobEventKind::kCancelRequested:
       return "cancel_requested";
+    case JobEventKind::kLogTruncated:
+      return "log_truncated";
     case JobEventKind::kSucceeded:
       return "succeeded";
     case JobEventKind::kFailed:

@@ -23,6 +23,7 @@ enum class JobEventKind {
   kRequeued,         // pending again for a new attempt that consumes no retry
   kRetrying,         // pending again after a failure, consuming a retry
   kCancelRequested,  // the replicas were told to stop
+  kLogTruncated,     // a replica wrote more than the log cap; the rest was discarded
   kSucceeded,
   kFailed,
   kCancelled,

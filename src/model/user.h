@@ -15,6 +15,9 @@ struct User {
   std::string name;
   Role role = Role::kUser;
   TimePoint created_at;
+  // Local account that runs this user's jobs; empty: the account of the same name if there is
+  // one (and it is not root), else the server's default job account.
+  std::string unix_user;
 };
 
 // An API token as it can be shown again: never the secret (only its hash is stored).

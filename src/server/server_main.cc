@@ -22,6 +22,7 @@
 #include "api/tokens.h"
 #include "common/log.h"
 #include "exec/local/local_executor.h"
+#include "exec/local_account.h"
 #include "experiments/experiment_controller.h"
 #include "gpu/inventory.h"
 #include "jobs/job_controller.h"
@@ -84,6 +85,33 @@ Result<std::string> LoadOrCreateTrialKey(const std::string& path) {
   return key;
 }
 
+// Nothing the server writes is for other local users: jobs run as their own accounts, and the
+// database holds every user's token hashes. The data directory may be traversed (not listed) by
+// others only when jobs run as other accounts and must reach their working directories in it.
+Status TightenDataDir(const std::string& dir, bool jobs_run_as_others) {
+  if (::chmod(dir.c_str(), jobs_run_as_others ? 0711 : 0700) != 0)
+    return Internal("cannot set the mode of " + dir + ": " + strerror(errno));
+  // Files left by older versions, or created before the umask was set.
+  for (const char* name :
+       {"corral.db", "corral.db-wal", "corral.db-shm", "trial-key", "server.lock", "server.json"}) {
+    std::string path = dir + "/" + name;
+    if (::chmod(path.c_str(), 0600) != 0 && errno != ENOENT)
+      return Internal("cannot set the mode of " + path + ": " + strerror(errno));
+  }
+  // Logs and records of jobs run by older versions were world-readable (0644) at predictable
+  // paths; the directories above them are traversable, so the files themselves are closed.
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(dir + "/jobs", ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it.depth() >= 3) it.disable_recursion_pending();  // <job>/<attempt>/<replica>/...
+    if (it.depth() != 3 || !it->is_regular_file(ec)) continue;
+    if ((it->status(ec).permissions() & (fs::perms::group_all | fs::perms::others_all)) !=
+        fs::perms::none)
+      ::chmod(it->path().c_str(), 0600);
+  }
+  return Status::Ok();
+}
+
 // The first start creates the admin account; its token is shown once and only its hash is kept.
 Result<std::optional<std::string>> BootstrapAdmin(store::Store& store) {
   CORRAL_ASSIGN_OR_RETURN(auto users, store.ListUsers());
@@ -130,6 +158,8 @@ int RunServer(int argc, char** argv) {
   std::string log_level = "info";
   double kill_grace_s = 10;
   std::string queues_file;
+  std::string default_job_user = "nobody";
+  int64_t max_log_bytes = int64_t{1} << 30;
   double starvation_age_s = -1, large_starvation_age_s = -1, preemption_grace_s = -1,
          opportunistic_grace_s = -1;
   app.add_option("--data-dir", data_dir, "State directory (env CORRAL_DATA_DIR)")
@@ -157,6 +187,14 @@ int RunServer(int argc, char** argv) {
   app.add_option("--queues-file", queues_file,
                  "YAML/JSON queue configuration: queues: [{name, guaranteed_gpus, max_gpus, "
                  "weight}] (replaces the stored one; change it live with PUT /api/v1/queues)");
+  app.add_option("--default-job-user", default_job_user,
+                 "Local account for jobs of users with no mapping and no account of their own "
+                 "name (only when the server runs as root)")
+      ->capture_default_str();
+  app.add_option("--max-log-bytes", max_log_bytes,
+                 "Most output kept per replica; the head is kept, the rest dropped")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 50))
+      ->capture_default_str();
   app.add_option("--starvation-age", starvation_age_s,
                  "Seconds after which a waiting job is ordered by age and reserved for")
       ->check(CLI::Range(0.0, 1e7));
@@ -221,6 +259,9 @@ int RunServer(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  // Every file and directory the server creates is its own unless given away on purpose.
+  ::umask(077);
+  const bool switch_accounts = ::geteuid() == 0;
   std::error_code ec;
   fs::create_directories(data_dir, ec);
   if (ec) {
@@ -231,6 +272,10 @@ int RunServer(int argc, char** argv) {
   auto lock = LockDataDir(data_dir);
   if (!lock.ok()) {
     fprintf(stderr, "corral server: %s\n", lock.status().message().c_str());
+    return 1;
+  }
+  if (Status s = TightenDataDir(data_dir, switch_accounts); !s.ok()) {
+    fprintf(stderr, "corral server: %s\n", s.message().c_str());
     return 1;
   }
 
@@ -290,9 +335,24 @@ int RunServer(int argc, char** argv) {
   SystemClock clock;
   exec::LocalExecutorOptions eopts;
   eopts.root_dir = data_dir;
+  eopts.max_log_bytes = max_log_bytes;
   auto executor = std::make_unique<exec::LocalExecutor>(eopts);
+  log::Info("job containment: {}", executor->containment_summary());
   jobs::ControllerOptions copts;
   copts.default_kill_grace = Duration(static_cast<int64_t>(kill_grace_s * 1000));
+  exec::JobAccountPolicy account_policy{switch_accounts, default_job_user};
+  if (switch_accounts) {
+    log::Info("jobs run as their users' local accounts (default account '{}')", default_job_user);
+  } else {
+    log::Warn("not running as root: every job runs as this server's own account (uid {})",
+              ::geteuid());
+  }
+  copts.job_accounts =
+      switch_accounts ? "per-user" : "server (uid " + std::to_string(::geteuid()) + ")";
+  copts.containment = executor->containment_summary();
+  copts.account_for = [account_policy](const User& user) {
+    return exec::ResolveJobAccount(user.name, user.unix_user, account_policy);
+  };
   sched::SchedulerOptions sopts;
   auto seconds = [](double s) { return Duration(static_cast<int64_t>(s * 1000)); };
   if (starvation_age_s >= 0) sopts.starvation_age = seconds(starvation_age_s);

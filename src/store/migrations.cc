@@ -134,6 +134,8 @@ CREATE TABLE sessions (
   expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX sessions_by_user ON sessions(user_id);
+)sql";
+
 // The object that made a job (an experiment's trial, a workflow's step, ...), so that its owner
 // can find its children after a restart.
 constexpr const char* kJobParent = R"sql(
@@ -143,13 +145,19 @@ ALTER TABLE jobs ADD COLUMN parent_key TEXT;
 CREATE INDEX jobs_by_parent ON jobs(parent_kind, parent_id, id) WHERE parent_kind IS NOT NULL;
 )sql";
 
-constexpr std::array<Migration, 6> kMigrations{{
+// The local account a user's jobs run as; '' keeps the default mapping.
+constexpr const char* kUserUnixAccount = R"sql(
+ALTER TABLE users ADD COLUMN unix_user TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr std::array<Migration, 7> kMigrations{{
     {"users, tokens, jobs, labels, events, settings", kInitialSchema},
     {"experiments, trials, metrics", kExperiments},
     {"trials.search_state", kTrialSearchState},
     {"events by owner", kEventsByOwner},
     {"passwords and browser sessions", kSessions},
     {"jobs.parent", kJobParent},
+    {"users.unix_user", kUserUnixAccount},
 }};
 
 }  // namespace

@@ -33,7 +33,7 @@ constexpr const char* kJobColumns =
     "attempts, parent_kind, parent_id, parent_key";
 constexpr const char* kExperimentColumns =
     "id, owner_id, name, spec, state, sampler_state, created_at, ended_at";
-constexpr const char* kUserColumns = "id, name, role, created_at";
+constexpr const char* kUserColumns = "id, name, role, created_at, unix_user";
 
 bool IsUniqueViolation(int code) {
   return code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY;
@@ -53,6 +53,7 @@ Result<User> ReadUser(const Query& q) {
   user.name = std::string(q.Text(1));
   CORRAL_ASSIGN_OR_RETURN(user.role, ParseRole(q.Text(2)));
   user.created_at = FromMillis(q.Int(3));
+  user.unix_user = std::string(q.Text(4));
   return user;
 }
 
@@ -156,7 +157,17 @@ class SqliteStore final : public Store {
       }
       return s;
     }
-    return User{UserId(sqlite3_last_insert_rowid(conn_.get())), name, role, now};
+    return User{UserId(sqlite3_last_insert_rowid(conn_.get())), name, role, now, ""};
+  }
+
+  Status SetUserUnixAccount(UserId id, const std::string& unix_user) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("UPDATE users SET unix_user = ? WHERE id = ?"));
+    q.Bind(1, unix_user).Bind(2, id.value);
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(conn_.get()) == 0)
+      return NotFound(fmt::format("no user with id {}", id.value));
+    return Status::Ok();
   }
 
   Result<std::optional<User>> FindUserByName(const std::string& name) override {
@@ -231,7 +242,8 @@ class SqliteStore final : public Store {
 
   Result<std::optional<User>> FindUserByTokenHash(const std::string& token_hash) override {
     return FindUser(
-        "SELECT u.id, u.name, u.role, u.created_at FROM tokens t JOIN users u ON u.id = t.user_id "
+        "SELECT u.id, u.name, u.role, u.created_at, u.unix_user FROM tokens t JOIN users u ON "
+        "u.id = t.user_id "
         "WHERE t.hash = ?",
         token_hash);
   }

@@ -60,6 +60,8 @@ class Store {
 
   // Users and API tokens. Tokens are stored as hashes only.
   virtual Result<User> CreateUser(const std::string& name, Role role, TimePoint now) = 0;
+  // The local account the user's jobs run as ("" = the default mapping). kNotFound for no user.
+  virtual Status SetUserUnixAccount(UserId id, const std::string& unix_user) = 0;
   virtual Result<std::optional<User>> FindUserByName(const std::string& name) = 0;
   virtual Result<std::optional<User>> FindUserById(UserId id) = 0;
   virtual Result<std::vector<User>> ListUsers() = 0;

@@ -164,6 +164,21 @@ class Server:
         return r
 
 
+@pytest.fixture(autouse=True)
+def _jobs_may_use_tmp_path(tmp_path):
+    """Jobs run as an unprivileged account (the server's --default-job-user, `nobody`), not as
+    the root that runs the tests: they must be able to reach the server's data directory in
+    tmp_path and to write the files and directories the tests create there for them."""
+    old_umask = os.umask(0)
+    tmp_path.chmod(0o777)
+    for parent in tmp_path.parents:
+        if str(parent) in ("/", "/tmp"):
+            break
+        parent.chmod(parent.stat().st_mode | 0o711)
+    yield
+    os.umask(old_umask)
+
+
 @pytest.fixture
 def server(tmp_path):
     s = Server(tmp_path / "data").start()

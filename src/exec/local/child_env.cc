@@ -21,8 +21,17 @@ std::map<std::string, std::string> CaptureInheritedEnv(const std::vector<std::st
 std::vector<std::string> BuildChildEnv(const std::map<std::string, std::string>& inherited,
                                        const LaunchSpec& spec, const ReplicaLaunch& replica) {
   std::map<std::string, std::string> env = inherited;
+  if (spec.run_as) {
+    if (!spec.run_as->home.empty()) env["HOME"] = spec.run_as->home;
+    if (!spec.run_as->shell.empty()) env["SHELL"] = spec.run_as->shell;
+  }
   for (const auto& [k, v] : spec.env) env[k] = v;
   for (const auto& [k, v] : replica.env) env[k] = v;
+  // Who the job is cannot be overridden by its spec.
+  if (spec.run_as) {
+    env["USER"] = spec.run_as->name;
+    env["LOGNAME"] = spec.run_as->name;
+  }
 
   std::string devices;
   for (size_t i = 0; i < replica.gpus.size(); ++i) {

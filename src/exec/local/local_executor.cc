@@ -4,11 +4,13 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +19,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "exec/local/cgroup_setup.h"
 #include "exec/local/child_env.h"
 #include "exec/local/file_io.h"
 #include "exec/local/pidfd.h"
@@ -35,6 +38,38 @@ constexpr uint64_t kWakeToken = 0;
 // Fixed descriptor numbers in the shim (see the --lock-fd / --notify-fd arguments).
 constexpr int kShimLockFd = 3;
 constexpr int kShimNotifyFd = 4;
+
+// Supplementary groups of `name` (with `gid`), as initgroups(3) would set them; computed here
+// because the statically linked shim cannot use NSS.
+std::string GroupList(const std::string& name, gid_t gid) {
+  int count = 64;
+  std::vector<gid_t> groups(static_cast<size_t>(count));
+  if (::getgrouplist(name.c_str(), gid, groups.data(), &count) < 0) {
+    groups.resize(static_cast<size_t>(count));
+    if (::getgrouplist(name.c_str(), gid, groups.data(), &count) < 0) count = 0;
+  }
+  std::string out;
+  for (int i = 0; i < count; ++i) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(groups[static_cast<size_t>(i)]);
+  }
+  return out.empty() ? std::to_string(gid) : out;
+}
+
+// Directories from the executor's root down to a replica: traversable by everyone, listable by
+// no one else, so that a job reaches its own working directory and nothing beside it.
+void OpenPathTo(const std::string& root, const std::string& replica_dir) {
+  std::string path = root;
+  std::string rest = replica_dir.substr(root.size());
+  size_t pos = 0;
+  while (pos < rest.size()) {
+    size_t next = rest.find('/', pos + 1);
+    if (next == std::string::npos) next = rest.size();
+    path += rest.substr(pos, next - pos);
+    ::chmod(path.c_str(), 0711);
+    pos = next;
+  }
+}
 
 std::string ExternalId(pid_t shim_pid) { return "local:" + std::to_string(shim_pid); }
 
@@ -103,6 +138,14 @@ LocalExecutor::LocalExecutor(LocalExecutorOptions options)
   if (options_.shim_command.empty()) {
     const_cast<std::vector<std::string>&>(options_.shim_command) = DefaultShimCommand();
   }
+  if (options_.use_cgroups) {
+    CgroupPlan plan =
+        PrepareCgroups(ParseCgroupMounts(ReadSmallFile("/proc/self/mountinfo").value_or("")));
+    cgroup_parents_ = std::move(plan.parents);
+    containment_summary_ = std::move(plan.summary);
+  } else {
+    containment_summary_ = "cgroups not used; the shim kills the tree as a subreaper";
+  }
   epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   epoll_event ev{};
@@ -160,6 +203,13 @@ ExecEvent LocalExecutor::MakeEvent(ExecEvent::Kind kind, const ReplicaRef& ref) 
   return e;
 }
 
+std::vector<std::string> LocalExecutor::CgroupDirs(const ReplicaRef& ref) const {
+  std::vector<std::string> dirs;
+  std::string leaf = CgroupLeaf(options_.root_dir, ref.job.value, ref.attempt, ref.replica);
+  for (const std::string& parent : cgroup_parents_) dirs.push_back(parent + "/" + leaf);
+  return dirs;
+}
+
 std::string LocalExecutor::LogPath(const ReplicaRef& ref) const {
   return Join(ReplicaDir(options_.root_dir, ref), kOutputLogFile);
 }
@@ -213,6 +263,16 @@ void LocalExecutor::SpawnReplica(const PendingLaunch& launch) {
   if (int err = MakeDirectories(dir); err != 0) {
     return fail("cannot create " + dir + ": " + std::strerror(err));
   }
+  OpenPathTo(options_.root_dir, dir);
+  // Only a root executor can switch accounts; otherwise everything runs as this process's user.
+  const bool switch_user = spec.run_as.has_value() && ::geteuid() == 0;
+  const std::string work = Join(dir, kWorkDirName);
+  if (::mkdir(work.c_str(), 0700) != 0 && errno != EEXIST) {
+    return fail("cannot create " + work + ": " + std::strerror(errno));
+  }
+  if (switch_user && ::chown(work.c_str(), spec.run_as->uid, spec.run_as->gid) != 0) {
+    return fail("cannot give " + work + " to " + spec.run_as->name + ": " + std::strerror(errno));
+  }
   bool terminated_before_start;
   {
     std::lock_guard lock(mu_);
@@ -250,13 +310,35 @@ void LocalExecutor::SpawnReplica(const PendingLaunch& launch) {
       ::close(lock_fd);
       return fail("cannot write the script: " + std::string(std::strerror(err)));
     }
+    // Readable by the job's user only (the directory holding it belongs to the server).
+    ::chmod(script_path.c_str(), 0600);
+    if (switch_user) {
+      if (::chown(script_path.c_str(), spec.run_as->uid, spec.run_as->gid) != 0) {
+        ::close(lock_fd);
+        return fail("cannot give the script to " + spec.run_as->name + ": " + std::strerror(errno));
+      }
+    }
     command = {"/bin/sh", script_path};
   }
   std::vector<std::string> args = options_.shim_command;
   args.insert(args.end(),
-              {"--dir", dir, "--workdir", spec.workdir.empty() ? dir : spec.workdir, "--grace-ms",
+              {"--dir", dir, "--workdir", spec.workdir.empty() ? work : spec.workdir, "--grace-ms",
                std::to_string(spec.kill_grace.count()), "--lock-fd", std::to_string(kShimLockFd),
                "--notify-fd", std::to_string(kShimNotifyFd)});
+  if (switch_user) {
+    args.insert(args.end(), {"--uid", std::to_string(spec.run_as->uid), "--gid",
+                             std::to_string(spec.run_as->gid), "--groups",
+                             GroupList(spec.run_as->name, spec.run_as->gid)});
+  }
+  if (options_.max_log_bytes >= 0) {
+    args.insert(args.end(), {"--max-log-bytes", std::to_string(options_.max_log_bytes)});
+  }
+  for (const std::string& cgroup : CgroupDirs(ref)) args.insert(args.end(), {"--cgroup", cgroup});
+  if (spec.memory_mb > 0) args.insert(args.end(), {"--memory-mb", std::to_string(spec.memory_mb)});
+  if (spec.cpus > 0) args.insert(args.end(), {"--cpu-millis", std::to_string(spec.cpus * 1000)});
+  if (options_.pids_max > 0) {
+    args.insert(args.end(), {"--pids-max", std::to_string(options_.pids_max)});
+  }
   if (spec.time_limit) {
     args.insert(args.end(), {"--time-limit-ms", std::to_string(spec.time_limit->count())});
   }
@@ -284,8 +366,9 @@ void LocalExecutor::SpawnReplica(const PendingLaunch& launch) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  // The server's alone: a job reads its output through the API, never another job's.
   posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                   0644);
+                                   0600);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
   posix_spawn_file_actions_adddup2(&actions, lock_src, kShimLockFd);
   posix_spawn_file_actions_adddup2(&actions, notify_src, kShimNotifyFd);
@@ -474,15 +557,24 @@ void LocalExecutor::MonitorLoop() {
 }
 
 bool LocalExecutor::ReadStartNotification(Watched& w) {
-  char buf[128];
+  char buf[512];
   ssize_t n = ::read(w.notify_fd, buf, sizeof buf - 1);
   if (n < 0 && (errno == EAGAIN || errno == EINTR)) return false;
   bool started = false;
   long long start_ms = 0;
+  std::string containment;
   if (n > 0) {
     buf[n] = '\0';
     int child = 0;
-    started = std::sscanf(buf, "S %lld %d", &start_ms, &child) == 2;
+    int consumed = 0;
+    started = std::sscanf(buf, "S %lld %d%n", &start_ms, &child, &consumed) == 2;
+    // The rest of the line says how the shim holds the process tree.
+    if (started) {
+      containment = buf + consumed;
+      while (!containment.empty() && (containment.back() == '\n' || containment.back() == ' '))
+        containment.pop_back();
+      if (!containment.empty() && containment.front() == ' ') containment.erase(0, 1);
+    }
   }
   ::close(w.notify_fd);
   w.notify_fd = -1;
@@ -491,6 +583,7 @@ bool LocalExecutor::ReadStartNotification(Watched& w) {
     ExecEvent e = MakeEvent(ExecEvent::Kind::kStarted, w.ref);
     e.external_id = ExternalId(w.shim_pid);
     e.time = FromMillis(start_ms);
+    e.containment = std::move(containment);
     Emit(std::move(e));
   }
   return true;
@@ -541,6 +634,7 @@ void LocalExecutor::Finish(const ReplicaRef& ref, const std::string& dir, pid_t 
       text ? ParseExitRecord(*text) : Result<ExitRecord>(NotFound("no exit record"));
   if (!record.ok()) {
     KillOrphanedGroup(dir);
+    KillCgroupMembers(CgroupDirs(ref));
     ExecEvent e = MakeEvent(ExecEvent::Kind::kLost, ref);
     e.message = "the supervising shim ended without a valid exit record (" +
                 record.status().message() + ")";
@@ -564,6 +658,8 @@ void LocalExecutor::Finish(const ReplicaRef& ref, const std::string& dir, pid_t 
   e.exit_code = record->exit_code;
   e.term_signal = record->term_signal;
   e.timed_out = record->timed_out;
+  e.log_truncated = record->log_truncated;
+  e.containment = record->containment;
   if (record->start_ms == 0) e.message = "terminated before start";
   Emit(std::move(e));
 }
@@ -594,6 +690,7 @@ LocalExecutor::AdoptOutcome LocalExecutor::TryAdopt(const ReplicaRef& ref) {
         return AdoptOutcome::kDone;
       }
       KillOrphanedGroup(dir);
+      KillCgroupMembers(CgroupDirs(ref));
       return lost("no shim is running for this replica and it left no exit record");
     case LockState::kHeld:
       break;

@@ -32,6 +32,13 @@ struct LocalExecutorOptions {
   const Clock* clock = nullptr;
   // How often an adopted replica whose shim has not recorded itself yet is looked at again.
   Duration adopt_poll_interval{50};
+  // Most bytes a replica's log may hold; the shim keeps the head and drops the rest. -1: no cap.
+  int64_t max_log_bytes = int64_t{1} << 30;
+  // Each replica gets its own cgroups where a hierarchy is writable (else the shim kills its
+  // tree as a subreaper). False: never use cgroups.
+  bool use_cgroups = true;
+  // pids limit of a replica's cgroup; 0: none.
+  int64_t pids_max = 16384;
 };
 
 // `corral-shim` next to the running executable when it exists, else this executable with the
@@ -54,6 +61,8 @@ class LocalExecutor final : public Executor {
   std::string LogPath(const ReplicaRef& ref) const override;
   // Stops the executor's threads. Running replicas keep running; a new executor adopts them.
   void Shutdown() override;
+  // How replicas are contained on this host, for the server's log.
+  const std::string& containment_summary() const { return containment_summary_; }
 
  private:
   using RefKey = std::tuple<int64_t, int, int>;
@@ -94,8 +103,12 @@ class LocalExecutor final : public Executor {
   ExecEvent MakeEvent(ExecEvent::Kind kind, const ReplicaRef& ref) const;
   TimePoint Now() const;
 
+  std::vector<std::string> CgroupDirs(const ReplicaRef& ref) const;
+
   const LocalExecutorOptions options_;
   const std::map<std::string, std::string> inherited_env_;
+  std::vector<std::string> cgroup_parents_;
+  std::string containment_summary_;
   SystemClock system_clock_;
 
   std::mutex sink_mu_;

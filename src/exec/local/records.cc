@@ -67,6 +67,11 @@ std::string FormatExitRecord(const ExitRecord& r) {
     out += ",\"launch_error\":";
     AppendJsonString(out, r.launch_error);
   }
+  if (r.log_truncated) out += ",\"log_truncated\":true";
+  if (!r.containment.empty()) {
+    out += ",\"containment\":";
+    AppendJsonString(out, r.containment);
+  }
   out += "}\n";
   return out;
 }

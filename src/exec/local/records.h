@@ -28,7 +28,9 @@ struct ExitRecord {
   int64_t start_ms = 0;  // 0 when the child never started
   int64_t end_ms = 0;
   bool timed_out = false;
-  std::string launch_error;  // set when the command could not be executed (exit code 127)
+  std::string launch_error;    // set when the command could not be executed (exit code 127)
+  bool log_truncated = false;  // the command wrote more than the log cap; the rest was dropped
+  std::string containment;     // how the process tree was held: "cgroup2", "subreaper", ...
 };
 
 // Formatting is dependency-free (the shim uses it); parsing lives in records_json.cc.

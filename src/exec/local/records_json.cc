@@ -62,6 +62,15 @@ Result<ExitRecord> ParseExitRecord(std::string_view json) {
     if (!err->is_string()) return InvalidArgument("launch_error", "not a string: launch_error");
     r.launch_error = err->get<std::string>();
   }
+  // Absent in records written before the log cap and process containment existed.
+  if (auto t = j.find("log_truncated"); t != j.end()) {
+    if (!t->is_boolean()) return InvalidArgument("log_truncated", "not a boolean: log_truncated");
+    r.log_truncated = t->get<bool>();
+  }
+  if (auto c = j.find("containment"); c != j.end()) {
+    if (!c->is_string()) return InvalidArgument("containment", "not a string: containment");
+    r.containment = c->get<std::string>();
+  }
   return r;
 }
 

@@ -16,6 +16,9 @@ inline constexpr const char* kLockFile = "shim.lock";
 // Grace in milliseconds for the next SIGTERM, written by Terminate() before it signals the shim.
 inline constexpr const char* kGraceFile = "kill_grace_ms";
 inline constexpr const char* kScriptFile = "script.sh";
+// The job's own directory (owned by the job's user, 0700) and its default working directory.
+// Everything else in the replica directory belongs to the server.
+inline constexpr const char* kWorkDirName = "work";
 
 std::string AttemptDir(const std::string& root, JobId job, int attempt);
 std::string ReplicaDir(const std::string& root, const ReplicaRef& ref);

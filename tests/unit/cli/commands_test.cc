@@ -249,7 +249,7 @@ TEST_F(CommandsTest, CancelContinuesPastAnEndedJob) {
 TEST_F(CommandsTest, LogsPrintsTextAndFollowExitsZeroWhateverTheJob) {
   http_.Push(200, "line 1\nline 2\n", "text/plain");
   auto ctx = Context();
-  LogsOptions options{"12", false, 1, 2};
+  LogsOptions options{"12", false, 1, 2, std::nullopt};
   EXPECT_EQ(LogsCommand(ctx, options), kExitOk);
   EXPECT_EQ(out_.str(), "line 1\nline 2\n");
   EXPECT_EQ(http_.requests[0].url, "http://127.0.0.1:8080/api/v1/jobs/12/logs?replica=1&attempt=2");
@@ -258,6 +258,15 @@ TEST_F(CommandsTest, LogsPrintsTextAndFollowExitsZeroWhateverTheJob) {
   options.follow = true;
   EXPECT_EQ(LogsCommand(ctx, options), kExitOk);
   EXPECT_EQ(out_.str(), "line 1\nline 2\nx\n");
+}
+
+TEST_F(CommandsTest, LogsTailAsksTheServerForTheLastLines) {
+  http_.Push(200, "last\n", "text/plain");
+  auto ctx = Context();
+  LogsOptions options{"12", false, std::nullopt, std::nullopt, 1};
+  EXPECT_EQ(LogsCommand(ctx, options), kExitOk);
+  EXPECT_EQ(out_.str(), "last\n");
+  EXPECT_EQ(http_.requests[0].url, "http://127.0.0.1:8080/api/v1/jobs/12/logs?tail=1");
 }
 
 TEST_F(CommandsTest, RejectedTokenIsAuthFailure) {

@@ -52,6 +52,8 @@ class LocalExecutorTest : public ::testing::Test {
     return root_.path() + "/jobs/" + std::to_string(ref.job.value) + "/" +
            std::to_string(ref.attempt) + "/" + std::to_string(ref.replica);
   }
+  // The job's own directory, its default working directory.
+  std::string WorkDir(const ReplicaRef& ref) const { return Dir(ref) + "/work"; }
 
   TempDir root_;
   EventCollector events_;
@@ -122,7 +124,7 @@ TEST_F(LocalExecutorTest, SetsEnvironmentAndWorkdirPerReplica) {
   EXPECT_THAT(log1, HasSubstr("REPLICA=1/2 NODE=node-b"));
   EXPECT_THAT(log0, HasSubstr("FOO=bar RANK=0 PATHSET=yes"));
   EXPECT_THAT(log1, HasSubstr("FOO=bar RANK=1"));
-  EXPECT_THAT(log0, HasSubstr("PWD=" + std::filesystem::canonical(Dir(r0)).string()));
+  EXPECT_THAT(log0, HasSubstr("PWD=" + std::filesystem::canonical(WorkDir(r0)).string()));
 }
 
 TEST_F(LocalExecutorTest, UsesGivenWorkdir) {
@@ -164,7 +166,7 @@ TEST_F(LocalExecutorTest, TerminateStopsACooperativeChildWithSigterm) {
   executor_->Launch(ScriptSpec(7, "touch ready\nexec sleep 30\n"));
   ReplicaRef ref{JobId(7), 1, 0};
   ASSERT_TRUE(events_.WaitFor(Kind::kStarted, ref));
-  ASSERT_TRUE(WaitForFile(Dir(ref) + "/ready"));
+  ASSERT_TRUE(WaitForFile(WorkDir(ref) + "/ready"));
   executor_->Terminate(JobId(7), 1, std::chrono::seconds(10));
   std::optional<ExecEvent> exited = events_.WaitFor(Kind::kExited, ref);
   ASSERT_TRUE(exited);
@@ -176,7 +178,7 @@ TEST_F(LocalExecutorTest, TerminateKillsAChildIgnoringSigtermAfterGrace) {
   // The trap is set before `ready` appears, so SIGTERM is certainly ignored by then.
   executor_->Launch(ScriptSpec(8, "trap '' TERM\ntouch ready\nsleep 30\n"));
   ReplicaRef ref{JobId(8), 1, 0};
-  ASSERT_TRUE(WaitForFile(Dir(ref) + "/ready"));
+  ASSERT_TRUE(WaitForFile(WorkDir(ref) + "/ready"));
   executor_->Terminate(JobId(8), 1, std::chrono::milliseconds(200));
   executor_->Terminate(JobId(8), 1, std::chrono::milliseconds(200));  // idempotent
   std::optional<ExecEvent> exited = events_.WaitFor(Kind::kExited, ref);
@@ -233,7 +235,7 @@ TEST_F(LocalExecutorTest, SecondLaunchOfTheSameAttemptIsRefused) {
   std::optional<ExecEvent> refused = events_.WaitFor(Kind::kLaunchFailed, ref);
   ASSERT_TRUE(refused);
   EXPECT_THAT(refused->message, HasSubstr("already running"));
-  std::ofstream(Dir(ref) + "/go").close();
+  std::ofstream(WorkDir(ref) + "/go").close();
   ASSERT_TRUE(events_.WaitFor(Kind::kExited, ref));
   executor_->Launch(spec);  // after it ended
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -298,7 +300,7 @@ TEST_F(LocalExecutorTest, AdoptAfterRestartWatchesARunningReplica) {
   EXPECT_EQ(readopted->external_id, started->external_id);
   EXPECT_EQ(readopted->time, started->time);
   EXPECT_FALSE(after_restart.WaitFor(Kind::kExited, ref, std::chrono::milliseconds(50)));
-  std::ofstream(Dir(ref) + "/go").close();
+  std::ofstream(WorkDir(ref) + "/go").close();
   std::optional<ExecEvent> exited = after_restart.WaitFor(Kind::kExited, ref);
   ASSERT_TRUE(exited);
   EXPECT_EQ(exited->exit_code, 7);
@@ -352,7 +354,7 @@ TEST_F(LocalExecutorTest, ReplicaSurvivesServerKilledWithSigkill) {
 
   executor_->Adopt(ref, "");
   ASSERT_TRUE(events_.WaitFor(Kind::kStarted, ref));
-  std::ofstream(Dir(ref) + "/go").close();
+  std::ofstream(WorkDir(ref) + "/go").close();
   std::optional<ExecEvent> exited = events_.WaitFor(Kind::kExited, ref);
   ASSERT_TRUE(exited);
   EXPECT_EQ(exited->exit_code, 4);

@@ -40,6 +40,23 @@ TEST_F(StoreTest, UsersAreCreatedAndFound) {
   EXPECT_EQ((*all)[1].name, "bob");
 }
 
+TEST_F(StoreTest, UnixAccountMappingIsStoredAndSurvivesReopen) {
+  auto alice = store().CreateUser("alice", Role::kUser, FromMillis(1));
+  ASSERT_TRUE(alice.ok());
+  EXPECT_EQ(alice->unix_user, "");
+  ASSERT_TRUE(store().SetUserUnixAccount(alice->id, "svc-alice").ok());
+  EXPECT_EQ(store().SetUserUnixAccount(UserId(999), "x").code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store().AddToken(alice->id, "hash-a", "t", FromMillis(1)).ok());
+  ASSERT_TRUE(store().Flush().ok());
+  Reopen();
+  auto by_name = store().FindUserByName("alice");
+  ASSERT_TRUE(by_name.ok() && by_name->has_value());
+  EXPECT_EQ((*by_name)->unix_user, "svc-alice");
+  auto by_token = store().FindUserByTokenHash("hash-a");
+  ASSERT_TRUE(by_token.ok() && by_token->has_value());
+  EXPECT_EQ((*by_token)->unix_user, "svc-alice");
+}
+
 TEST_F(StoreTest, DuplicateUserNameIsAlreadyExistsAndChangesNothing) {
   ASSERT_TRUE(store().CreateUser("alice", Role::kUser, FromMillis(1)).ok());
   auto again = store().CreateUser("alice", Role::kAdmin, FromMillis(2));
