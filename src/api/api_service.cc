@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <charconv>
+#include <regex>
 #include <fstream>
 #include <thread>
 
