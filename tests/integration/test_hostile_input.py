@@ -103,7 +103,7 @@ INVALID_UTF8 = [
     ("GET", "/api/v1/jobs?name=%FF", None, None, "name"),
     ("GET", "/api/v1/jobs?label=k%3D%FF", None, None, "label"),
     ("GET", "/api/v1/jobs?owner=%C0%AF", None, None, "owner"),
-    ("GET", "/api/v1/jobs?%FF=1", None, None, "query"),
+    ("GET", "/api/v1/jobs?%FF=1", None, None, "query key"),
     ("GET", "/api/v1/events?since=%FF", None, None, "since"),
 ]
 
