@@ -10,6 +10,7 @@
 #include <fstream>
 
 #include "common/log.h"
+#include "experiments/log_lines.h"
 #include "experiments/trial_template.h"
 
 namespace corral::experiments {
@@ -68,40 +69,6 @@ int64_t FileSize(const std::string& path) {
   std::error_code ec;
   auto size = std::filesystem::file_size(path, ec);
   return ec ? 0 : static_cast<int64_t>(size);
-}
-
-// Everything `source` holds after `offset`. A source shorter than `offset` was rewritten: it is
-// read from the start.
-std::string ReadRest(exec::LogSource& source, int64_t& offset) {
-  constexpr size_t kChunk = 1 << 20;
-  std::string out;
-  for (;;) {
-    auto chunk = source.Read(offset + static_cast<int64_t>(out.size()), kChunk);
-    if (!chunk.ok()) {
-      if (chunk.status().code() != StatusCode::kFailedPrecondition || offset == 0) return out;
-      offset = 0;
-      out.clear();
-      continue;
-    }
-    out += *chunk;
-    if (chunk->size() < kChunk) return out;
-  }
-}
-
-// Complete lines of `source` after `offset` (and the unfinished last one when `final`); advances
-// `offset` past them.
-std::vector<std::string> ReadNewLines(exec::LogSource& source, int64_t& offset, bool final) {
-  std::string buffer = ReadRest(source, offset);
-  if (buffer.empty()) return {};
-  const size_t before = buffer.size();
-  std::vector<std::string> lines = TakeLines(buffer);
-  int64_t consumed = static_cast<int64_t>(before - buffer.size());
-  if (final && !buffer.empty()) {
-    lines.push_back(buffer);
-    consumed += static_cast<int64_t>(buffer.size());
-  }
-  offset += consumed;
-  return lines;
 }
 
 bool InFlight(const Trial& t) { return t.state == kTrialPending || t.state == kTrialRunning; }

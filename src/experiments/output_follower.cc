@@ -1,39 +1,8 @@
 #include "experiments/output_follower.h"
 
-#include "experiments/metric_parser.h"
+#include "experiments/log_lines.h"
 
 namespace corral::experiments {
-namespace {
-
-// Complete lines of `source` after `offset` (and the unfinished last one when `final`); advances
-// `offset` past them. A source shorter than `offset` was rewritten: it is read from the start.
-std::vector<std::string> ReadLines(exec::LogSource& source, int64_t& offset, bool final) {
-  constexpr size_t kChunk = 1 << 20;
-  std::string buffer;
-  for (;;) {
-    auto chunk = source.Read(offset + static_cast<int64_t>(buffer.size()), kChunk);
-    if (!chunk.ok()) {
-      if (chunk.status().code() != StatusCode::kFailedPrecondition || offset == 0) break;
-      offset = 0;
-      buffer.clear();
-      continue;
-    }
-    buffer += *chunk;
-    if (chunk->size() < kChunk) break;
-  }
-  if (buffer.empty()) return {};
-  const size_t before = buffer.size();
-  std::vector<std::string> lines = TakeLines(buffer);
-  int64_t consumed = static_cast<int64_t>(before - buffer.size());
-  if (final && !buffer.empty()) {
-    lines.push_back(buffer);
-    consumed += static_cast<int64_t>(buffer.size());
-  }
-  offset += consumed;
-  return lines;
-}
-
-}  // namespace
 
 OutputFollower::OutputFollower(Duration period, Deliver deliver)
     : period_(period), deliver_(std::move(deliver)) {
@@ -88,8 +57,8 @@ TrialOutput OutputFollower::Read(State& state, bool final) {
   out.trial = t.trial;
   out.generation = t.generation;
   out.final = final;
-  if (t.log) out.log_lines = ReadLines(*t.log, t.log_offset, final);
-  if (t.file) out.file_lines = ReadLines(*t.file, t.file_offset, final);
+  if (t.log) out.log_lines = ReadNewLines(*t.log, t.log_offset, final);
+  if (t.file) out.file_lines = ReadNewLines(*t.file, t.file_offset, final);
   out.log_offset = t.log_offset;
   out.file_offset = t.file_offset;
   return out;
