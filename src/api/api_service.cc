@@ -3,8 +3,8 @@
 #include <nlohmann/json.hpp>
 
 #include <charconv>
-#include <regex>
 #include <fstream>
+#include <regex>
 #include <thread>
 
 #include "api/error_response.h"
@@ -662,7 +662,8 @@ HttpResponse ApiService::ListTokens(const jobs::Caller& caller, const HttpReques
   return JsonResponse(200, {{"tokens", std::move(items)}});
 }
 
-// The owner or an admin may revoke a token; it stops working at once (the cache is dropped).
+// The owner or an admin may revoke a token; it, and every session made from it, stops working at
+// once (the caches are dropped).
 HttpResponse ApiService::RevokeToken(const jobs::Caller& caller, const std::string& id_text) {
   auto id = ParseInt(id_text);
   if (!id || *id <= 0) return ErrorResponse(NotFound("token '" + id_text + "' not found"));
@@ -675,7 +676,9 @@ HttpResponse ApiService::RevokeToken(const jobs::Caller& caller, const std::stri
     return *token;
   });
   if (!revoked.ok()) return ErrorResponse(revoked.status());
+  // The store deleted the sessions made from the token along with it.
   auth_->ForgetTokens();
+  auth_->ForgetTokenSessions(*id);
   return JsonResponse(200, TokenInfoToJson(*revoked));
 }
 

@@ -201,8 +201,12 @@ Result<Identity> Authenticator::FromCookie(const std::string& cookie) {
   if (!*found) return expired;
   const Session& stored = (*found)->session;
   const User& user = (*found)->user;
-  CachedSession s{jobs::Caller{user.id, user.name, user.role}, stored.csrf_token, stored.expires_at,
-                  stored.last_seen, stored.last_seen};
+  CachedSession s{jobs::Caller{user.id, user.name, user.role},
+                  stored.csrf_token,
+                  stored.expires_at,
+                  stored.last_seen,
+                  stored.last_seen,
+                  stored.token_id};
   if (Expired(s, now)) {
     control_.Post([this, hash] { (void)store_.DeleteSession(hash); });
     return expired;
@@ -235,11 +239,17 @@ Status Authenticator::CheckCsrf(const HttpRequest& request, const Identity& iden
   return Status::Ok();
 }
 
-Result<StartedSession> Authenticator::StartSession(const jobs::Caller& caller) {
+Result<StartedSession> Authenticator::StartSession(const jobs::Caller& caller,
+                                                   std::optional<int64_t> token_id) {
   const TimePoint now = clock_.Now();
   StartedSession started{NewSecret(), NewSecret(), now + options_.absolute_lifetime};
-  Session session{
-      HashToken(started.cookie_value), caller.id, started.csrf_token, now, now, started.expires_at};
+  Session session{HashToken(started.cookie_value),
+                  caller.id,
+                  started.csrf_token,
+                  now,
+                  now,
+                  started.expires_at,
+                  token_id};
   const TimePoint idle_before = now - options_.idle_timeout;
   auto stored = CallDurable(control_, [&]() -> Result<int> {
     // Logins are rare: a good moment to clear out sessions nobody will use again.
@@ -277,6 +287,13 @@ void Authenticator::ForgetUserSessions(UserId user) {
 void Authenticator::ForgetTokens() {
   std::lock_guard lock(mu_);
   tokens_.clear();
+  ++generation_;
+}
+
+void Authenticator::ForgetTokenSessions(int64_t token_id) {
+  std::lock_guard lock(mu_);
+  std::erase_if(sessions_,
+                [token_id](const auto& entry) { return entry.second.token_id == token_id; });
   ++generation_;
 }
 

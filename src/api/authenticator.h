@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -69,14 +70,18 @@ class Authenticator {
   // in is safe); kUnauthenticated when there is none or it has expired.
   Result<Identity> SessionOf(const HttpRequest& request);
 
-  // Creates and stores a session for `caller`; returns once it is durable.
-  Result<StartedSession> StartSession(const jobs::Caller& caller);
+  // Creates and stores a session for `caller`; returns once it is durable. `token_id` names the
+  // API token it was made from, if any: revoking that token ends the session.
+  Result<StartedSession> StartSession(const jobs::Caller& caller,
+                                      std::optional<int64_t> token_id = std::nullopt);
   // Deletes one session (logout); durable when it returns.
   Status EndSession(const std::string& session_hash);
   // Drops cached sessions of `user` after the store's were deleted (password change).
   void ForgetUserSessions(UserId user);
   // Drops every cached token after a token was revoked.
   void ForgetTokens();
+  // Drops cached sessions made from token `token_id` after the store's went with the token.
+  void ForgetTokenSessions(int64_t token_id);
   // The CSRF rules for a cookie-authenticated request (nothing to check for other methods).
   Status CheckCsrf(const HttpRequest& request, const Identity& identity) const;
 
@@ -87,6 +92,7 @@ class Authenticator {
     TimePoint expires_at;
     TimePoint last_seen;
     TimePoint stored_last_seen;
+    std::optional<int64_t> token_id;
   };
 
   Result<Identity> FromBearer(const HttpRequest& request, std::string_view token);

@@ -6,6 +6,7 @@
 #include "api/error_response.h"
 #include "api/json_reader.h"
 #include "api/passwords.h"
+#include "api/tokens.h"
 #include "common/utf8.h"
 
 namespace corral::api {
@@ -104,6 +105,7 @@ HttpResponse SessionRoutes::Login(const HttpRequest& request) {
 
   const std::string address_key = AddressKey(request);
   std::optional<jobs::Caller> caller;
+  std::optional<int64_t> token_id;
   if (r.Has("token")) {
     if (r.Has("name") || r.Has("password"))
       return ErrorResponse(
@@ -118,8 +120,12 @@ HttpResponse SessionRoutes::Login(const HttpRequest& request) {
       limiter_.Forgive(address_key);
       return ErrorResponse(found.status());
     }
+    auto id = CallOnControl(control_, [&] { return store_.FindTokenIdByHash(HashToken(*token)); });
     limiter_.Forgive(address_key);
+    if (!id.ok()) return ErrorResponse(id.status());
+    if (!*id) return ErrorResponse(Status(StatusCode::kUnauthenticated, "invalid token"));
     caller = *found;
+    token_id = **id;
   } else {
     auto name = RequiredString(r, "name", kMaxNameBytes);
     if (!name.ok()) return ErrorResponse(name.status());
@@ -161,7 +167,10 @@ HttpResponse SessionRoutes::Login(const HttpRequest& request) {
     caller = jobs::Caller{user.id, user.name, user.role};
   }
 
-  auto session = auth_.StartSession(*caller);
+  auto session = auth_.StartSession(*caller, token_id);
+  // The token was revoked between the check and the insert.
+  if (!session.ok() && token_id && session.status().code() == StatusCode::kNotFound)
+    return ErrorResponse(Status(StatusCode::kUnauthenticated, "invalid token"));
   if (!session.ok()) return ErrorResponse(session.status());
   HttpResponse out = JsonResponse(200, {{"name", caller->name},
                                         {"role", RoleName(caller->role)},

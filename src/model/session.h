@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -16,6 +18,9 @@ struct Session {
   TimePoint created_at;
   TimePoint last_seen;   // within a minute or so: refreshed at most once a minute
   TimePoint expires_at;  // the absolute end, whatever the activity
+  // The API token the session was made from (POST /api/v1/login with a token); revoking that
+  // token ends the session. None for a password login.
+  std::optional<int64_t> token_id;
 
   friend bool operator==(const Session&, const Session&) = default;
 };

@@ -131,9 +131,11 @@ CREATE TABLE sessions (
   csrf_token TEXT NOT NULL,
   created_at INTEGER NOT NULL,
   last_seen  INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL
+  expires_at INTEGER NOT NULL,
+  token_id   INTEGER REFERENCES tokens(id) ON DELETE CASCADE
 ) WITHOUT ROWID;
 CREATE INDEX sessions_by_user ON sessions(user_id);
+CREATE INDEX sessions_by_token ON sessions(token_id) WHERE token_id IS NOT NULL;
 )sql";
 
 // The object that made a job (an experiment's trial, a workflow's step, ...), so that its owner

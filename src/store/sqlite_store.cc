@@ -248,6 +248,14 @@ class SqliteStore final : public Store {
         token_hash);
   }
 
+  Result<std::optional<int64_t>> FindTokenIdByHash(const std::string& token_hash) override {
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("SELECT id FROM tokens WHERE hash = ?"));
+    q.Bind(1, token_hash);
+    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<int64_t>();
+    return std::optional<int64_t>(q.Int(0));
+  }
+
   // ---- passwords and sessions ----
 
   Status SetPasswordHash(UserId user, const std::string& hash) override {
@@ -273,23 +281,26 @@ class SqliteStore final : public Store {
     CORRAL_RETURN_IF_ERROR(BeginWrite());
     CORRAL_ASSIGN_OR_RETURN(
         auto q, conn_.Prepare("INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, "
-                              "last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?)"));
+                              "last_seen, expires_at, token_id) VALUES (?, ?, ?, ?, ?, ?, ?)"));
     q.Bind(1, session.id_hash)
         .Bind(2, session.user.value)
         .Bind(3, session.csrf_token)
         .Bind(4, ToMillis(session.created_at))
         .Bind(5, ToMillis(session.last_seen))
-        .Bind(6, ToMillis(session.expires_at));
+        .Bind(6, ToMillis(session.expires_at))
+        .Bind(7, session.token_id);
     Status s = q.Run();
     if (!s.ok() && q.last_code() == SQLITE_CONSTRAINT_FOREIGNKEY)
-      return NotFound(fmt::format("no user with id {}", session.user.value));
+      return NotFound(session.token_id ? fmt::format("no user with id {} or no token with id {}",
+                                                     session.user.value, *session.token_id)
+                                       : fmt::format("no user with id {}", session.user.value));
     return s;
   }
 
   Result<std::optional<Session>> FindSession(const std::string& id_hash) override {
     CORRAL_ASSIGN_OR_RETURN(
         auto q, conn_.Prepare("SELECT id_hash, user_id, csrf_token, created_at, last_seen, "
-                              "expires_at FROM sessions WHERE id_hash = ?"));
+                              "expires_at, token_id FROM sessions WHERE id_hash = ?"));
     q.Bind(1, id_hash);
     CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return std::optional<Session>();
@@ -300,6 +311,7 @@ class SqliteStore final : public Store {
     s.created_at = FromMillis(q.Int(3));
     s.last_seen = FromMillis(q.Int(4));
     s.expires_at = FromMillis(q.Int(5));
+    if (!q.IsNull(6)) s.token_id = q.Int(6);
     return std::optional<Session>(std::move(s));
   }
 

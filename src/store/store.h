@@ -69,10 +69,11 @@ class Store {
   virtual Result<int64_t> AddToken(UserId user, const std::string& token_hash,
                                    const std::string& label, TimePoint now) = 0;
   virtual Result<std::optional<User>> FindUserByTokenHash(const std::string& token_hash) = 0;
+  virtual Result<std::optional<int64_t>> FindTokenIdByHash(const std::string& token_hash) = 0;
   // One user's tokens, or everyone's; oldest first.
   virtual Result<std::vector<TokenInfo>> ListTokens(std::optional<UserId> user) = 0;
   virtual Result<std::optional<TokenInfo>> FindToken(int64_t id) = 0;
-  // kNotFound when there is no such token.
+  // kNotFound when there is no such token. The sessions made from it go with it.
   virtual Status DeleteToken(int64_t id) = 0;
 
   // Passwords (an encoded argon2id hash, never the password) and browser sessions.

@@ -194,3 +194,27 @@ def test_token_login_and_sessions_survive_restart(server, users):
     # Only the cookie's hash is stored.
     blob = b"".join(p.read_bytes() for p in server.data_dir.glob("corral.db*"))
     assert b.cookie.encode() not in blob
+
+
+def test_revoking_a_token_ends_the_sessions_made_from_it(server, users):
+    set_password(server, "alice", PASSWORD, token=users["alice"].token)
+    made = users["alice"].post("/api/v1/tokens", {"label": "browser"})
+    from_token, from_password = Browser(server.url), Browser(server.url)
+    status, hdrs, body = from_token.request("POST", "/api/v1/login", {"token": made["token"]})
+    assert status == 200 and body["name"] == "alice"
+    from_token.cookie = hdrs["Set-Cookie"].split(";")[0].split("=", 1)[1]
+    from_token.csrf = body["csrf_token"]
+    assert from_password.login("alice", PASSWORD)[0] == 200
+    # Both cookies are in use (and cached) before the revocation.
+    for b in (from_token, from_password):
+        assert b.request("GET", "/api/v1/whoami")[2]["name"] == "alice"
+
+    users["alice"].request("DELETE", f"/api/v1/tokens/{made['id']}")
+    status, _, err = from_token.request("GET", "/api/v1/whoami")
+    assert status == 401 and err["error"]["code"] == "unauthenticated"
+    assert from_token.request("GET", "/api/v1/session")[0] == 401
+    assert from_token.request("POST", "/api/v1/login", {"token": made["token"]})[0] == 401
+    # The password session and alice's other token are not affected.
+    assert from_password.request("GET", "/api/v1/whoami")[2]["name"] == "alice"
+    assert from_password.request("POST", "/api/v1/jobs", {"command": ["true"]})[0] == 201
+    assert users["alice"].get("/api/v1/whoami")["name"] == "alice"

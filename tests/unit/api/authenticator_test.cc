@@ -100,6 +100,28 @@ TEST_F(AuthenticatorTest, RevokedTokenStopsOnceForgotten) {
             StatusCode::kUnauthenticated);
 }
 
+TEST_F(AuthenticatorTest, RevokingATokenEndsTheSessionsMadeFromItAtOnce) {
+  const jobs::Caller alice{alice_.id, alice_.name, alice_.role};
+  auto from_token = auth_->StartSession(alice, token_id_);
+  ASSERT_TRUE(from_token.ok()) << from_token.status().ToString();
+  const StartedSession password = Login();
+  // Both are in the cache now.
+  ASSERT_TRUE(auth_->Authenticate(WithCookie(Request("GET"), from_token->cookie_value)).ok());
+  ASSERT_TRUE(auth_->Authenticate(WithCookie(Request("GET"), password.cookie_value)).ok());
+  EXPECT_EQ(Stored(from_token->cookie_value)->token_id, token_id_);
+
+  ASSERT_TRUE(store_->DeleteToken(token_id_).ok());
+  ASSERT_TRUE(store_->Flush().ok());
+  EXPECT_FALSE(Stored(from_token->cookie_value));
+  auth_->ForgetTokenSessions(token_id_);
+  EXPECT_EQ(
+      auth_->Authenticate(WithCookie(Request("GET"), from_token->cookie_value)).status().code(),
+      StatusCode::kUnauthenticated);
+  EXPECT_TRUE(auth_->Authenticate(WithCookie(Request("GET"), password.cookie_value)).ok());
+  // A session cannot be made from a token that is gone.
+  EXPECT_EQ(auth_->StartSession(alice, token_id_).status().code(), StatusCode::kNotFound);
+}
+
 TEST_F(AuthenticatorTest, TrialTokenOnlyOnItsOwnMetricsRoute) {
   const std::string key = NewTrialKey();
   auth_->SetTrialKey(key);

@@ -13,7 +13,8 @@ Session MakeSession(const std::string& hash, UserId user, int64_t created_ms, in
                  "csrf-" + hash,
                  FromMillis(created_ms),
                  FromMillis(created_ms),
-                 FromMillis(expires_ms)};
+                 FromMillis(expires_ms),
+                 std::nullopt};
 }
 
 TEST_F(StoreTest, PasswordHashIsKeptPerUserAndSurvivesReopen) {
@@ -59,6 +60,39 @@ TEST_F(StoreTest, SessionsAreStoredTouchedAndDeleted) {
   ASSERT_TRUE(store().DeleteSession("b1").ok());
   ASSERT_TRUE(store().DeleteSession("b1").ok());
   EXPECT_FALSE(*store().FindSession("b1"));
+}
+
+TEST_F(StoreTest, DeletingATokenDeletesOnlyTheSessionsMadeFromIt) {
+  auto alice = store().CreateUser("alice", Role::kUser, FromMillis(1));
+  ASSERT_TRUE(alice.ok());
+  auto token = store().AddToken(alice->id, "hash-t", "t", FromMillis(1));
+  ASSERT_TRUE(token.ok());
+  auto id = store().FindTokenIdByHash("hash-t");
+  ASSERT_TRUE(id.ok() && id->has_value());
+  EXPECT_EQ(**id, *token);
+  auto unknown = store().FindTokenIdByHash("hash-zz");
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_FALSE(unknown->has_value());
+
+  Session from_token = MakeSession("from-token", alice->id, 1000, 100000);
+  from_token.token_id = *token;
+  ASSERT_TRUE(store().InsertSession(from_token).ok());
+  ASSERT_TRUE(store().InsertSession(MakeSession("password", alice->id, 1000, 100000)).ok());
+  Session dangling = MakeSession("dangling", alice->id, 1000, 100000);
+  dangling.token_id = *token + 100;
+  EXPECT_EQ(store().InsertSession(dangling).code(), StatusCode::kNotFound);
+  ASSERT_TRUE(store().Flush().ok());
+  Reopen();
+  auto found = store().FindSession("from-token");
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ(**found, from_token);
+  EXPECT_FALSE((*store().FindSession("password"))->token_id);
+
+  ASSERT_TRUE(store().DeleteToken(*token).ok());
+  ASSERT_TRUE(store().Flush().ok());
+  Reopen();
+  EXPECT_FALSE(*store().FindSession("from-token"));
+  EXPECT_TRUE(*store().FindSession("password"));
 }
 
 TEST_F(StoreTest, ExpiredSessionsAreSweptByEitherLimit) {
