@@ -16,6 +16,7 @@
 #include "exec/local/local_executor.h"
 #include "exec/local/records.h"
 #include "unit/exec/event_collector.h"
+#include "unit/exec/test_files.h"
 
 namespace corral::exec {
 namespace {
@@ -23,19 +24,11 @@ namespace {
 using testing::EventCollector;
 using ::testing::HasSubstr;
 using testing::OptionsFor;
+using testing::ReadText;
 using testing::ScriptSpec;
 using testing::TempDir;
+using testing::WaitForFile;
 using Kind = ExecEvent::Kind;
-
-std::string ReadText(const std::string& path) { return ReadSmallFile(path).value_or(""); }
-
-bool WaitForFile(const std::string& path) {
-  for (int i = 0; i < 1000; ++i) {
-    if (PathExists(path)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
-}
 
 // Alive and not a zombie.
 bool ProcessLives(pid_t pid) {

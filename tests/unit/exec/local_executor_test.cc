@@ -15,6 +15,7 @@
 #include "exec/local/proc_stat.h"
 #include "exec/local/records.h"
 #include "unit/exec/event_collector.h"
+#include "unit/exec/test_files.h"
 
 namespace corral::exec {
 namespace {
@@ -22,21 +23,12 @@ namespace {
 using testing::EventCollector;
 using ::testing::HasSubstr;
 using testing::OptionsFor;
+using testing::ReadText;
 using testing::ScriptSpec;
 using ::testing::StartsWith;
 using testing::TempDir;
+using testing::WaitForFile;
 using Kind = ExecEvent::Kind;
-
-std::string ReadText(const std::string& path) { return ReadSmallFile(path).value_or(""); }
-
-// Waits until `path` exists (a child signalling that it reached a point).
-bool WaitForFile(const std::string& path) {
-  for (int i = 0; i < 1000; ++i) {
-    if (PathExists(path)) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  return false;
-}
 
 int CountLines(const std::string& path) {
   std::string text = ReadText(path);

@@ -72,7 +72,9 @@ TEST(SimulatorTest, FifoBlocksAndGreedyPassesTheBigJob) {
   EXPECT_GE(Find(*rg, 3).first_start_s, Find(*rf, 3).first_start_s);
 }
 
-TEST(SimulatorTest, PreemptionLosesTheGraceAndTheRestartCost) {
+// A 20-hour 8-GPU job on one 8-GPU node, preempted an hour in by a 10-minute one (preemptible
+// trace jobs, 300 s restart cost, shorter-job ratio 4).
+Result<SimResult> SimulateOnePreemption() {
   std::vector<TraceJob> t;
   t.push_back({1, 0, 20 * 3600, 8, "a", "a"});
   t.push_back({2, 3600, 600, 8, "b", "b"});
@@ -84,7 +86,11 @@ TEST(SimulatorTest, PreemptionLosesTheGraceAndTheRestartCost) {
   sched::SchedulerOptions o;
   o.shorter_job_ratio = 4;
   auto s = sched::MakeDefaultScheduler(o);
-  auto r = Simulate(t, *s, c);
+  return Simulate(t, *s, c);
+}
+
+TEST(SimulatorTest, PreemptionLosesTheGraceAndTheRestartCost) {
+  auto r = SimulateOnePreemption();
   ASSERT_TRUE(r.ok()) << r.status().message();
   EXPECT_EQ(r->preemptions, 1);
   // 8 GPUs x (60 s grace + 300 s restart cost).
@@ -151,18 +157,7 @@ TEST(SimulatorTest, ZeroLengthJobsTakeNoTime) {
 }
 
 TEST(SimulatorTest, SegmentsRecordEachRunOfAPreemptedJob) {
-  std::vector<TraceJob> t;
-  t.push_back({1, 0, 20 * 3600, 8, "a", "a"});
-  t.push_back({2, 3600, 600, 8, "b", "b"});
-  ScenarioConfig c;
-  c.nodes = 1;
-  c.gpus_per_node = 8;
-  c.preemptible_trace_jobs = true;
-  c.checkpoint_cost_s = 300;
-  sched::SchedulerOptions o;
-  o.shorter_job_ratio = 4;
-  auto s = sched::MakeDefaultScheduler(o);
-  auto r = Simulate(t, *s, c);
+  auto r = SimulateOnePreemption();
   ASSERT_TRUE(r.ok()) << r.status().message();
   std::vector<RunSegment> long_job;
   for (const auto& g : r->segments)
