@@ -4,7 +4,6 @@
 
 #include <charconv>
 #include <fstream>
-#include <regex>
 #include <thread>
 
 #include "api/error_response.h"
@@ -540,12 +539,8 @@ HttpResponse ApiService::CreateUser(const jobs::Caller& caller, const HttpReques
   auto unix_user = r.String("unix_user");
   if (!unix_user.ok()) return ErrorResponse(unix_user.status());
   if (*unix_user) {
-    static const std::regex account_re("^[a-z_][a-z0-9_.-]{0,31}$");
-    if (!std::regex_match(**unix_user, account_re))
-      return ErrorResponse(
-          InvalidArgument("unix_user",
-                          "must be a local account name: 1-32 lower-case letters, digits, '_', "
-                          "'.', '-' starting with a letter or '_'"));
+    if (Status s = rules::CheckAccountName("unix_user", **unix_user); !s.ok())
+      return ErrorResponse(s);
     if (Result<exec::RunAs> account = exec::LookupLocalAccount(**unix_user); !account.ok())
       return ErrorResponse(InvalidArgument("unix_user", account.status().message()));
   }

@@ -8,6 +8,7 @@
 #include "api/passwords.h"
 #include "api/tokens.h"
 #include "common/utf8.h"
+#include "model/field_rules.h"
 
 namespace corral::api {
 namespace {
@@ -129,6 +130,8 @@ HttpResponse SessionRoutes::Login(const HttpRequest& request) {
   } else {
     auto name = RequiredString(r, "name", kMaxNameBytes);
     if (!name.ok()) return ErrorResponse(name.status());
+    // A name no account can have is bad input, not a failed login (it reveals no account).
+    if (Status s = rules::CheckUserName("name", *name); !s.ok()) return ErrorResponse(s);
     auto password = RequiredString(r, "password", kMaxPasswordBytes);
     if (!password.ok()) return ErrorResponse(password.status());
     const std::string user_key = UserKey(*name);

@@ -48,6 +48,20 @@ Status CheckComponents(const std::string& field, std::string_view rest, bool all
   return Status::Ok();
 }
 
+// Lower-case letters, digits, '_', '.', '-', starting with a letter or '_' (useradd's rule).
+Status CheckPosixStyleName(const std::string& field, std::string_view value, size_t max_bytes) {
+  if (value.empty()) return InvalidArgument(field, "must not be empty");
+  if (value.size() > max_bytes) return TooLong(field, max_bytes);
+  std::string rule =
+      "must be lower-case letters, digits, '_', '.', '-' starting with a letter or '_'";
+  if (!((value[0] >= 'a' && value[0] <= 'z') || value[0] == '_'))
+    return InvalidArgument(field, rule);
+  for (char c : value)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
+      return InvalidArgument(field, rule);
+  return Status::Ok();
+}
+
 }  // namespace
 
 bool HasControlCharacter(std::string_view text) {
@@ -76,17 +90,17 @@ Status CheckName(const std::string& field, std::string_view value, size_t max_by
 }
 
 Status CheckUserName(const std::string& field, std::string_view value) {
-  if (value.empty()) return InvalidArgument(field, "must not be empty");
-  if (value.size() > kMaxUserNameBytes) return TooLong(field, kMaxUserNameBytes);
-  std::string rule =
-      "must be lower-case letters, digits, '_', '.', '-' starting with a letter or '_'";
-  if (!((value[0] >= 'a' && value[0] <= 'z') || value[0] == '_'))
-    return InvalidArgument(field, rule);
-  for (char c : value)
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
-      return InvalidArgument(field, rule);
+  CORRAL_RETURN_IF_ERROR(CheckPosixStyleName(field, value, kMaxUserNameBytes));
   if (value.find("..") != std::string_view::npos)
     return InvalidArgument(field, "must not contain '..'");
+  return Status::Ok();
+}
+
+Status CheckAccountName(const std::string& field, std::string_view value) {
+  if (!CheckPosixStyleName(field, value, kMaxAccountNameBytes).ok())
+    return InvalidArgument(field,
+                           "must be a local account name: 1-32 lower-case letters, digits, '_', "
+                           "'.', '-' starting with a letter or '_'");
   return Status::Ok();
 }
 

@@ -18,6 +18,7 @@ inline constexpr size_t kMaxNameBytes = 63;
 inline constexpr size_t kMaxJobNameBytes = 253;  // trial jobs append "-trial-N" to a name
 // Users: lower-case, starting with a letter or '_' (as Unix account names).
 inline constexpr size_t kMaxUserNameBytes = 64;
+inline constexpr size_t kMaxAccountNameBytes = 32;
 // Labels: Kubernetes-style keys ("[prefix/]name"), free text values without control characters.
 inline constexpr size_t kMaxLabels = 64;
 inline constexpr size_t kMaxLabelKeyBytes = 253;
@@ -39,6 +40,8 @@ bool HasControlCharacter(std::string_view text);
 Status CheckName(const std::string& field, std::string_view value,
                  size_t max_bytes = kMaxNameBytes);
 Status CheckUserName(const std::string& field, std::string_view value);
+// A local Unix account name as useradd accepts it (1-32 bytes).
+Status CheckAccountName(const std::string& field, std::string_view value);
 // One line of printable text of 1..max_bytes bytes (token labels, free-form titles).
 Status CheckText(const std::string& field, std::string_view value, size_t max_bytes);
 
