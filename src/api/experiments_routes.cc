@@ -216,8 +216,7 @@ HttpResponse ExperimentsRoutes::Create(const jobs::Caller& caller, const HttpReq
   experiments::SpecDefaults defaults;
   for (const auto& [key, value] : request.query) {
     if (key != "workdir") return ErrorResponse(InvalidArgument(key, "unknown query parameter"));
-    if (value.empty() || value[0] != '/')
-      return ErrorResponse(InvalidArgument("workdir", "must be an absolute path"));
+    if (Status s = rules::CheckAbsolutePath("workdir", value); !s.ok()) return ErrorResponse(s);
     defaults.workdir = value;
   }
   auto body = ParseSpecBody(request.body, request.Header("content-type"));

@@ -23,7 +23,6 @@
 
 #include "api/error_response.h"
 #include "common/log.h"
-#include "common/utf8.h"
 #include "server/http_relay.h"
 #include "server/request_target.h"
 #include "server/worker_pool.h"
@@ -247,11 +246,9 @@ class BeastHttpServer final : public HttpServer {
     try {
       return handler_(request);
     } catch (const std::exception& e) {
-      log::Error("{} {}: the handler threw: {}", request.method, ToValidUtf8(request.path),
-                 ToValidUtf8(e.what()));
+      log::Error("{} {}: the handler threw: {}", request.method, request.path, e.what());
     } catch (...) {
-      log::Error("{} {}: the handler threw a non-standard exception", request.method,
-                 ToValidUtf8(request.path));
+      log::Error("{} {}: the handler threw a non-standard exception", request.method, request.path);
     }
     return api::ErrorResponse(Internal("internal error while serving this request"));
   }
@@ -661,7 +658,7 @@ void Session::StartStream(api::HttpResponse res) {
           try {
             produce(sink);
           } catch (const std::exception& e) {
-            log::Error("a streamed response threw: {}", ToValidUtf8(e.what()));
+            log::Error("a streamed response threw: {}", e.what());
           } catch (...) {
             log::Error("a streamed response threw a non-standard exception");
           }
