@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-from conftest import Server
+from conftest import ROOT, Server
 
 JOB_OK = b'{"command": ["true"]'
 
@@ -274,3 +274,55 @@ def test_accepted_input_still_works(srv):
     assert status == 201, job
     assert job["spec"]["labels"] == {"corral.io/team": "ml research"}
     healthy(srv)
+
+
+# --- the entry points of sessions, accounts, logs and experiment defaults -----------------------
+
+SESSION_AND_ACCOUNT_INPUT = [
+    ("POST", "/api/v1/login", b'{"name": "adm\xffin", "password": "x"}', "body"),
+    ("POST", "/api/v1/login", b'{"name": "admin", "password": 1e999}', "password"),
+    ("POST", "/api/v1/login", b'{"name": "adm\\u0000in", "password": "secret-pass"}', "name"),
+    ("POST", "/api/v1/login",
+     b'{"name": "admin", "password": "' + b"p" * 300_000 + b'"}', "password"),
+    ("POST", "/api/v1/login", b'{"token": "' + b"t" * 100_000 + b'"}', "token"),
+    ("PUT", "/api/v1/users/me/password", b'{"password": "new\\u0000password"}', "password"),
+    ("PUT", "/api/v1/users/me/password", b'{"password": "new\xfepassword"}', "body"),
+    ("PUT", "/api/v1/users/me/password", b'{"password": 1e999}', "password"),
+    ("POST", "/api/v1/users", b'{"name": "zed", "unix_user": "ro\\u0000ot"}', "unix_user"),
+    ("POST", "/api/v1/users", b'{"name": "zed", "unix_user": 1e999}', "unix_user"),
+    ("POST", "/api/v1/users", b'name: zed\nunix_user: "r\xffot"\n', "unix_user"),
+]
+
+
+@pytest.mark.parametrize("method,target,body,field", SESSION_AND_ACCOUNT_INPUT)
+def test_session_and_account_input(srv, method, target, body, field):
+    content_type = "application/yaml" if body.startswith(b"name:") else "application/json"
+    refused(srv, method, target, body, content_type, field=field)
+    if target.endswith("/password"):
+        # The refused change did not take: the admin still has no password to log in with.
+        status, _ = send(srv, "POST", "/api/v1/login",
+                         b'{"name": "admin", "password": "newpassword"}')
+        assert status == 401
+
+
+def test_log_parameters(srv):
+    status, job = send(srv, "POST", "/api/v1/jobs", '{"command": ["echo", "hi"]}')
+    assert status == 201
+    logs = f"/api/v1/jobs/{job['id']}/logs"
+    refused(srv, "GET", logs + "?offset=99999999999999999999999", field="offset")
+    refused(srv, "GET", logs + "?offset=-5", field="offset")
+    refused(srv, "GET", logs + "?tail=1e999", field="tail")
+    refused(srv, "GET", logs + "?replica=%00", field="replica")
+    refused(srv, "GET", logs + "?attempt=%FF", field="attempt")
+
+
+def test_experiment_workdir_default(srv):
+    spec = open(ROOT / "examples/tune/quadratic-native.yaml", "rb").read()
+    refused(srv, "POST", "/api/v1/experiments?workdir=%FF", spec, "application/yaml",
+            field="workdir")
+    refused(srv, "POST", "/api/v1/experiments?workdir=rel/../x", spec, "application/yaml",
+            field="workdir")
+    refused(srv, "POST", "/api/v1/experiments?workdir=/a%00b", spec, "application/yaml",
+            field="workdir")
+    refused(srv, "POST", "/api/v1/experiments?workdir=/" + "b" * 5000, spec, "application/yaml",
+            field="workdir")
