@@ -19,8 +19,7 @@ constexpr size_t kSecretChars = 43;
 
 // 32 random bytes as unpadded base64url: a session cookie or a CSRF token.
 std::string NewSecret() {
-  static const bool ok = sodium_init() >= 0;
-  if (!ok) std::abort();  // no usable randomness: nothing safe can be issued
+  EnsureSodium();
   unsigned char raw[kSecretBytes];
   randombytes_buf(raw, sizeof raw);
   char out[sodium_base64_ENCODED_LEN(kSecretBytes, sodium_base64_VARIANT_URLSAFE_NO_PADDING)];

@@ -4,15 +4,11 @@
 
 #include <cstdlib>
 
+#include "api/tokens.h"
 #include "common/utf8.h"
 
 namespace corral::api {
 namespace {
-
-void EnsureSodium() {
-  static const bool ok = sodium_init() >= 0;
-  if (!ok) std::abort();  // no usable randomness: nothing safe can be issued
-}
 
 // libsodium's "interactive" argon2id cost: 2 passes over 64 MiB.
 constexpr unsigned long long kOpsLimit = crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE;

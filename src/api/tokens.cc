@@ -12,11 +12,12 @@ std::string Hex(const unsigned char* data, size_t n) {
   out.pop_back();
   return out;
 }
+}  // namespace
+
 void EnsureSodium() {
   static const bool ok = sodium_init() >= 0;
   if (!ok) std::abort();  // no usable randomness: nothing safe can be issued
 }
-}  // namespace
 
 std::string NewToken() {
   EnsureSodium();

@@ -9,6 +9,10 @@
 
 namespace corral::api {
 
+// Initialises libsodium once (any thread); aborts when it has no usable randomness, since
+// nothing safe could be issued then.
+void EnsureSodium();
+
 // A fresh API token: "corral_" followed by 48 hex digits (192 random bits).
 std::string NewToken();
 // What the store keeps instead of the token: its SHA-256, hex.
