@@ -80,8 +80,6 @@ json EventToJson(const store::StoredEvent& e) {
 
 constexpr size_t kMaxTokenLabelBytes = 64;
 
-std::string_view RoleName(Role r) { return r == Role::kAdmin ? "admin" : "user"; }
-
 }  // namespace
 
 ApiService::ApiService(ControlPort& control, jobs::JobController& jobs, store::Store& store,

@@ -27,8 +27,6 @@ HttpResponse JsonResponse(int status, const json& body) {
   return r;
 }
 
-std::string_view RoleName(Role r) { return r == Role::kAdmin ? "admin" : "user"; }
-
 HttpResponse MethodNotAllowed(const HttpRequest& request) {
   return ErrorResponse(Status(
       StatusCode::kInvalidArgument,

@@ -3,6 +3,7 @@
 
 #include "model/job.h"
 #include "model/priority.h"
+#include "model/user.h"
 
 namespace corral {
 namespace {
@@ -50,6 +51,8 @@ std::optional<PriorityClass> ParsePriorityClass(std::string_view name) {
     if (v == name) return k;
   return std::nullopt;
 }
+std::string_view RoleName(Role role) { return role == Role::kAdmin ? "admin" : "user"; }
+
 std::string_view JobStateName(JobState s) {
   for (auto& [k, v] : kStates)
     if (k == s) return v;

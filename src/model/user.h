@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/clock.h"
 #include "common/ids.h"
@@ -9,6 +10,8 @@
 namespace corral {
 
 enum class Role { kUser, kAdmin };
+// "admin" or "user", as the API and the store spell it.
+std::string_view RoleName(Role role);
 
 struct User {
   UserId id;

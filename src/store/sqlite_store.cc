@@ -39,8 +39,6 @@ bool IsUniqueViolation(int code) {
   return code == SQLITE_CONSTRAINT_UNIQUE || code == SQLITE_CONSTRAINT_PRIMARYKEY;
 }
 
-std::string_view RoleName(Role role) { return role == Role::kAdmin ? "admin" : "user"; }
-
 Result<Role> ParseRole(std::string_view name) {
   if (name == "admin") return Role::kAdmin;
   if (name == "user") return Role::kUser;
