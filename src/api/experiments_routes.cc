@@ -7,7 +7,6 @@
 
 #include "api/error_response.h"
 #include "api/json_reader.h"
-#include "common/log.h"
 #include "model/field_rules.h"
 
 namespace corral::api {
@@ -131,19 +130,6 @@ Result<json> ParseSpecBody(const std::string& body, const std::string& content_t
 HttpResponse ExperimentsRoutes::Handle(const jobs::Caller& caller,
                                        const std::vector<std::string>& parts,
                                        const HttpRequest& request) {
-  try {
-    return Route(caller, parts, request);
-  } catch (const std::exception& e) {
-    log::Error("{} {}: internal error: {}", request.method, request.path, e.what());
-  } catch (...) {
-    log::Error("{} {}: internal error: unknown exception", request.method, request.path);
-  }
-  return ErrorResponse(Internal("internal error"));
-}
-
-HttpResponse ExperimentsRoutes::Route(const jobs::Caller& caller,
-                                      const std::vector<std::string>& parts,
-                                      const HttpRequest& request) {
   const std::string& m = request.method;
   if (parts.size() == 1) {
     if (m == "POST") return Create(caller, request);

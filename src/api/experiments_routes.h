@@ -16,13 +16,11 @@ class ExperimentsRoutes final : public SubRouter {
                     size_t max_body_bytes = 1 << 20)
       : control_(control), experiments_(experiments), max_body_bytes_(max_body_bytes) {}
 
+  // Reached only through ApiService::Handle, whose barrier covers what this throws.
   HttpResponse Handle(const jobs::Caller& caller, const std::vector<std::string>& parts,
                       const HttpRequest& request) override;
 
  private:
-  // Handle without its exception barrier.
-  HttpResponse Route(const jobs::Caller& caller, const std::vector<std::string>& parts,
-                     const HttpRequest& request);
   HttpResponse Create(const jobs::Caller& caller, const HttpRequest& request);
   HttpResponse PushMetric(const jobs::Caller& caller, ExperimentId id, int number,
                           const HttpRequest& request);
