@@ -510,7 +510,7 @@ HttpResponse ApiService::Events(const jobs::Caller& caller, const HttpRequest& r
 
 HttpResponse ApiService::Nodes(const jobs::Caller& caller) {
   auto nodes = CallOnControl(control_, [&] { return jobs_.Nodes(); });
-  return JsonResponse(200, NodesToJson(nodes));
+  return JsonResponse(200, NodesToJson(nodes, caller));
 }
 
 HttpResponse ApiService::CreateUser(const jobs::Caller& caller, const HttpRequest& request) {

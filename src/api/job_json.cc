@@ -209,17 +209,18 @@ json JobToJson(const Job& job) {
   return j;
 }
 
-json NodesToJson(const std::vector<jobs::NodeView>& nodes) {
+json NodesToJson(const std::vector<jobs::NodeView>& nodes, const jobs::Caller& viewer) {
   json arr = json::array();
   for (auto& n : nodes) {
     json gpus = json::array();
     for (auto& g : n.gpus) {
+      const bool show_job = g.job && (viewer.is_admin() || g.user == viewer.name);
       gpus.push_back({{"index", g.device.index},
                       {"uuid", g.device.uuid},
                       {"model", g.device.model},
                       {"memory_mb", g.device.memory_mb},
                       {"simulated", g.device.simulated},
-                      {"job", g.job ? json(g.job->value) : json()},
+                      {"job", show_job ? json(g.job->value) : json()},
                       {"user", g.job ? json(g.user) : json()}});
     }
     arr.push_back({{"name", n.name},

@@ -12,6 +12,7 @@ namespace corral::api {
 Result<JobSpec> ParseJobSpec(const nlohmann::json& body);
 nlohmann::json JobSpecToJson(const JobSpec& spec);
 nlohmann::json JobToJson(const Job& job);
-nlohmann::json NodesToJson(const std::vector<jobs::NodeView>& nodes);
+// `viewer` sees which user holds each GPU, but the job's id only for its own jobs (all for admins).
+nlohmann::json NodesToJson(const std::vector<jobs::NodeView>& nodes, const jobs::Caller& viewer);
 
 }  // namespace corral::api
