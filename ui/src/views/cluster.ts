@@ -11,6 +11,16 @@ export const clusterView: View = (el) => {
   let filter = "";
   let busyOnly = false;
   let ready = false;
+  // Nodes are drawn a batch at a time as the list scrolls into view: 1,000 nodes of 8 GPUs are
+  // 8,000 cells, too many to lay out before the first paint.
+  const BATCH = 96;
+  let drawn = BATCH;
+  const more = new IntersectionObserver((entries) => {
+    if (entries.some((e) => e.isIntersecting)) {
+      drawn += BATCH * 2;
+      draw();
+    }
+  });
 
   const load = async () => {
     try {
@@ -62,21 +72,29 @@ export const clusterView: View = (el) => {
           ${all.length} nodes · ${gpus} GPUs · <b>${used}</b> in use (${mine} yours) · <b>${gpus - used}</b> free
         </p>
         <div class="filters">
-          <input placeholder="node name" .value=${filter} @input=${(e: Event) => ((filter = (e.target as HTMLInputElement).value), draw())} />
-          <label><input type="checkbox" .checked=${busyOnly} @change=${(e: Event) => ((busyOnly = (e.target as HTMLInputElement).checked), draw())} /> busy nodes only</label>
+          <input placeholder="node name" .value=${filter} @input=${(e: Event) => ((filter = (e.target as HTMLInputElement).value), (drawn = BATCH), draw())} />
+          <label><input type="checkbox" .checked=${busyOnly} @change=${(e: Event) => ((busyOnly = (e.target as HTMLInputElement).checked), (drawn = BATCH), draw())} /> busy nodes only</label>
+          <span class="muted">${shown.length < all.length ? `${shown.length} of ${all.length} nodes match` : ""}</span>
         </div>
         <div class="nodes" data-testid="nodes">
-          ${shown.map(
+          ${shown.slice(0, drawn).map(
             (n) => html`<section class="node">
               <header><b>${n.name}</b> <small class="muted">${n.cpus} CPU · ${Math.round(n.memory_mb / 1024)} GiB${n.simulated ? " · simulated" : ""}</small></header>
               <div class="gpus">${n.gpus.length ? n.gpus.map((g) => gpuCell(n, g)) : html`<span class="muted">no GPUs</span>`}</div>
             </section>`,
           )}
-        </div>`,
+        </div>
+        ${drawn < shown.length ? html`<p class="more muted">${shown.length - drawn} more nodes…</p>` : ""}`,
       el,
     );
+    more.disconnect();
+    const sentinel = el.querySelector(".more");
+    if (sentinel) more.observe(sentinel);
   };
 
   void load();
-  return stop;
+  return () => {
+    stop();
+    more.disconnect();
+  };
 };

@@ -56,6 +56,8 @@ export const jobDetailView: View = (el, params) => {
       error = e instanceof ApiError && e.status === 404 ? `Job ${id} not found.` : String((e as Error).message);
     }
     draw();
+    if (!ready) viewReady("job");
+    ready = true;
   };
 
   const cancel = async () => {
@@ -65,10 +67,7 @@ export const jobDetailView: View = (el, params) => {
     } catch (e) {
       error = String((e as Error).message);
     }
-    const first = !ready;
-    ready = true;
     draw();
-    if (first) viewReady("job");
   };
 
   const stopEvents = onJobEvent((ev) => {
