@@ -186,3 +186,52 @@ export interface Experiment {
 }
 
 export type MetricSeries = Record<string, { step: number; value: number; time: string }[]>;
+
+export interface WorkflowSummary {
+  id: number;
+  name: string;
+  owner: string;
+  phase: string;
+  message: string;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  progress: string;
+}
+
+export interface WorkflowNode {
+  id: string;
+  name: string;
+  display_name: string;
+  type: string;
+  template_name: string;
+  phase: string;
+  message: string;
+  boundary_id?: string;
+  children?: string[];
+  inputs?: { parameters?: { name: string; value: string }[] };
+  outputs?: { result?: string; exit_code?: number; parameters?: { name: string; value: string }[] };
+  job_id?: number;
+  started_at?: string | null;
+  finished_at?: string | null;
+}
+
+export interface Workflow extends WorkflowSummary {
+  nodes: WorkflowNode[];
+}
+
+/** Plain-text GET (logs). */
+export async function getText(path: string): Promise<string> {
+  const resp = await fetch("/api/v1" + path, { credentials: "same-origin" });
+  const text = await resp.text();
+  if (!resp.ok) {
+    let message = text;
+    try {
+      message = JSON.parse(text).error?.message ?? text;
+    } catch {
+      /* not JSON */
+    }
+    throw new ApiError(resp.status, "unknown", message);
+  }
+  return text;
+}

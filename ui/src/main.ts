@@ -12,6 +12,8 @@ import { clusterView } from "./views/cluster";
 import { queueView } from "./views/queue";
 import { experimentsView } from "./views/experiments";
 import { experimentDetailView } from "./views/experiment_detail";
+import { workflowsView } from "./views/workflows";
+import { workflowDetailView } from "./views/workflow_detail";
 import { setCurrentUser } from "./views/widgets";
 
 const router = new Navigo("/");
@@ -29,6 +31,7 @@ const NAV = [
   ["/queue", "Queue"],
   ["/jobs", "Jobs"],
   ["/experiments", "Experiments"],
+  ["/workflows", "Workflows"],
 ] as const;
 
 let activePath: string | null = null;
@@ -133,6 +136,8 @@ router
   .on("/jobs/:id", (m) => show(jobDetailView, "/jobs", m?.data ?? {}))
   .on("/experiments", () => show(experimentsView, "/experiments"))
   .on("/experiments/:id", (m) => show(experimentDetailView, "/experiments", m?.data ?? {}))
+  .on("/workflows", () => show(workflowsView, "/workflows"))
+  .on("/workflows/:id", (m) => show(workflowDetailView, "/workflows", m?.data ?? {}))
   .notFound(() => show((el) => (render(html`<h1>Not found</h1>`, el), () => {}), ""));
 
 currentSession()
