@@ -1,6 +1,5 @@
-// One workflow: its node graph laid out by dagre (phases as colours), click a node for its
+// One workflow: its node graph laid out by dagre (loaded with this view, not with the page) (phases as colours), click a node for its
 // inputs, outputs and log; stop, terminate, suspend, resume, retry, resubmit.
-import dagre from "@dagrejs/dagre";
 import { html, render, svg } from "lit-html";
 import { ApiError, get, getText, post, type Workflow, type WorkflowNode } from "../api";
 import { debounce, onJobEvent } from "../events";
@@ -19,7 +18,9 @@ interface Layout {
   edges: { points: { x: number; y: number }[] }[];
 }
 
-function layoutOf(nodes: WorkflowNode[]): Layout {
+type Dagre = typeof import("@dagrejs/dagre").default;
+
+function layoutOf(dagre: Dagre, nodes: WorkflowNode[]): Layout {
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: "TB", nodesep: 24, ranksep: 36, marginx: 10, marginy: 10 });
   g.setDefaultEdgeLabel(() => ({}));
@@ -57,7 +58,7 @@ export const workflowDetailView: View = (el, params, navigate) => {
       const s = wf.nodes.map((n) => n.id + ":" + (n.children ?? []).join(",")).join(";");
       if (s !== shape) {
         shape = s;
-        layout = layoutOf(wf.nodes);
+        layout = layoutOf((await import("@dagrejs/dagre")).default, wf.nodes);
       }
       if (selected) await loadLog();
     } catch (e) {
