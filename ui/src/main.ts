@@ -76,7 +76,7 @@ function show(view: View, active: string, params: Record<string, string> = {}): 
   }
   performance.clearMarks("view-start");
   performance.mark("view-start");
-  setCurrentUser(session.name);
+  setCurrentUser(session.name, session.role);
   startEvents();
   // A fresh element per view: a view's late async renders land in its own, detached element.
   const el = document.createElement("div");

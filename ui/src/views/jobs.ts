@@ -5,7 +5,7 @@ import { get, type Job, type JobPage } from "../api";
 import { debounce, onJobEvent } from "../events";
 import { age, command, duration } from "../format";
 import type { View } from "../view";
-import { stateBadge, viewReady } from "./widgets";
+import { isAdmin, stateBadge, viewReady } from "./widgets";
 
 const PAGE = 50;
 const STATES = ["", "pending,starting,running", "pending", "running", "succeeded", "failed", "cancelled"];
@@ -13,7 +13,7 @@ const STATE_LABEL: Record<string, string> = { "": "all states", "pending,startin
 
 export const jobsView: View = (el) => {
   const q = new URLSearchParams(location.search);
-  const filter = { state: q.get("state") ?? "", name: q.get("name") ?? "", queue: q.get("queue") ?? "" };
+  const filter = { state: q.get("state") ?? "", name: q.get("name") ?? "", queue: q.get("queue") ?? "", owner: q.get("owner") ?? "" };
   let cursors: string[] = []; // cursors of the pages before the current one ("" = first page)
   let cursor = q.get("cursor") ?? "";
   let page: JobPage | null = null;
@@ -26,6 +26,7 @@ export const jobsView: View = (el) => {
     if (filter.state) p.set("state", filter.state);
     if (filter.name) p.set("name", filter.name);
     if (filter.queue) p.set("queue", filter.queue);
+    if (filter.owner) p.set("owner", filter.owner);
     if (c) p.set("cursor", c);
     return p;
   };
@@ -84,6 +85,7 @@ export const jobsView: View = (el) => {
     filter.state = String(data.get("state") ?? "");
     filter.name = String(data.get("name") ?? "").trim();
     filter.queue = String(data.get("queue") ?? "").trim();
+    filter.owner = String(data.get("owner") ?? "").trim();
     cursors = [];
     cursor = "";
     void load();
@@ -92,6 +94,7 @@ export const jobsView: View = (el) => {
   const row = (j: Job) => html`<tr data-job=${j.id}>
     <td class="num"><a href="/jobs/${j.id}">${j.id}</a></td>
     <td><a href="/jobs/${j.id}">${j.name || "—"}</a>${j.parent ? html` <small class="muted">${j.parent.kind} ${j.parent.id}</small>` : ""}</td>
+    ${isAdmin() ? html`<td>${j.owner}</td>` : ""}
     <td>${stateBadge(j.state)}</td>
     <td>${j.spec.queue}</td>
     <td class="num">${j.spec.resources.gpus * j.spec.replicas}</td>
@@ -110,13 +113,14 @@ export const jobsView: View = (el) => {
           </select>
           <input name="name" placeholder="name" .value=${filter.name} />
           <input name="queue" placeholder="queue" .value=${filter.queue} />
+          ${isAdmin() ? html`<input name="owner" placeholder="owner" .value=${filter.owner} />` : ""}
           <button type="submit">Filter</button>
           ${loading ? html`<span class="muted">loading…</span>` : ""}
         </form>
         ${error ? html`<p class="error">${error}</p>` : ""}
         <table class="grid" data-testid="jobs-table">
           <thead>
-            <tr><th>ID</th><th>Name</th><th>State</th><th>Queue</th><th>GPUs</th><th>Command</th><th>Submitted</th><th>Ran</th><th>Reason</th></tr>
+            <tr><th>ID</th><th>Name</th>${isAdmin() ? html`<th>Owner</th>` : ""}<th>State</th><th>Queue</th><th>GPUs</th><th>Command</th><th>Submitted</th><th>Ran</th><th>Reason</th></tr>
           </thead>
           <tbody>
             ${page?.jobs.map(row)}

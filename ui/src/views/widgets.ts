@@ -4,10 +4,13 @@ import { html } from "lit-html";
 export const stateBadge = (state: string) => html`<span class="state state-${state}">${state}</span>`;
 
 let user = "";
-/** The logged-in user's name, set by the shell once the session is known. */
+let admin = false;
+/** The logged-in user's name and role, set by the shell once the session is known. */
 export const currentUser = () => user;
-export const setCurrentUser = (name: string) => {
+export const isAdmin = () => admin;
+export const setCurrentUser = (name: string, role: string) => {
   user = name;
+  admin = role === "admin";
 };
 
 /**
