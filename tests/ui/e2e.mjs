@@ -170,8 +170,7 @@ try {
     const rows = document.querySelectorAll("[data-testid=trials-table] tbody tr");
     return [...rows].filter((r) => /succeeded/.test(r.textContent)).length >= 2;
   }, undefined, { timeout: 30000 });
-  for (const id of ["chart-parallel", "chart-best", "chart-curves"])
-    assert.ok(await page.$(`#${id} canvas`), `${id} has no canvas`);
+  for (const id of ["chart-parallel", "chart-best", "chart-curves"]) await page.waitForSelector(`#${id} canvas`);
   await page.click("[data-testid=stop]");
   await page.waitForSelector("[data-testid=resume]");
   assert.equal((await alice("GET", `/experiments/${aliceExperiment.id}`)).state, "stopped");
