@@ -138,6 +138,7 @@ try {
   await assertNothingOfBob("bob's job page");
 
   // Cluster: every GPU; Alice's own job is linked, Bob's GPU shows only that it is busy.
+  await page.evaluate(() => (window.__noReload = true));
   await page.click("a[data-nav=cluster]");
   await page.waitForSelector("[data-testid=nodes] .gpu");
   const gpus = await page.$$eval("[data-testid=nodes] .gpu", (els) => els.length);
@@ -145,6 +146,12 @@ try {
   assert.equal(gpus, nodes.nodes.reduce((a, n) => a + n.gpus.length, 0));
   assert.ok((await page.$$eval(".gpu.busy", (e) => e.length)) >= 1, "bob's GPU is not shown as busy");
   await page.waitForSelector(`.gpu.mine a[href="/jobs/${aliceServe.id}"]`);
+  // A job that starts while the page is open takes its GPU on screen; cancelled, it frees it.
+  const late = await alice("POST", "/jobs", { name: "alice-late", command: ["sleep", "60"], resources: { gpus: 1 } });
+  await page.waitForSelector(`.gpu.mine a[href="/jobs/${late.id}"]`);
+  await alice("POST", `/jobs/${late.id}/cancel`);
+  await page.waitForSelector(`.gpu.mine a[href="/jobs/${late.id}"]`, { state: "detached" });
+  assert.ok(await page.evaluate(() => window.__noReload === true), "the page reloaded");
   await assertNothingOfBob("cluster");
   await shot("cluster");
   step(`cluster: ${gpus} GPUs`);
