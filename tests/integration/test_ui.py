@@ -36,7 +36,8 @@ def test_ui_end_to_end(tmp_path):
         admin.request("PUT", "/api/v1/users/alice/password", {"password": password})
         spec = {
             "name": "alice-search",
-            "objective": {"metric": "loss", "direction": "minimize"},
+            "objective": {"metric": "loss", "direction": "minimize",
+                          "additionalMetrics": ["accuracy"]},
             "parameters": [
                 {"name": "lr", "type": "float", "low": 0.001, "high": 0.1, "log": True},
                 {"name": "width", "type": "int", "low": 16, "high": 128},
@@ -52,6 +53,7 @@ def test_ui_end_to_end(tmp_path):
                 "lr, w = float(sys.argv[1]), int(sys.argv[2])\n"
                 "for e in range(1, 6):\n"
                 "    print(f'loss={(lr - 0.03) ** 2 * 100 + 1 / (w * e)!r}', flush=True)\n"
+                "    print(f'accuracy={1 - 1 / (e + w / 16)!r}', flush=True)\n"
                 "    time.sleep(0.15)\n",
                 "${trialParameters.lr}", "${trialParameters.width}"]},
         }

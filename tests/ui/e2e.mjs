@@ -178,6 +178,11 @@ try {
     return [...rows].filter((r) => /succeeded/.test(r.textContent)).length >= 2;
   }, undefined, { timeout: 30000 });
   for (const id of ["chart-parallel", "chart-best", "chart-curves"]) await page.waitForSelector(`#${id} canvas`);
+  // The per-trial curves can show any recorded metric.
+  await page.waitForSelector("[data-testid=curve-metric] option[value=accuracy]", { state: "attached" });
+  await page.selectOption("[data-testid=curve-metric]", "accuracy");
+  await page.waitForFunction(() => /accuracy/.test(document.querySelector("#chart-curves")?.textContent ?? "") ||
+    document.querySelector("[data-testid=curve-metric]").value === "accuracy");
   await page.click("[data-testid=stop]");
   await page.waitForSelector("[data-testid=resume]");
   assert.equal((await alice("GET", `/experiments/${aliceExperiment.id}`)).state, "stopped");

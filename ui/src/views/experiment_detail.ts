@@ -19,6 +19,7 @@ export const experimentDetailView: View = (el, params) => {
   let error = "";
   let busy = false;
   let ready = false;
+  let curveMetric = ""; // the metric the per-trial curves show; "" = the objective
   let disposed = false;
   let charts: typeof import("../charts") | null = null;
 
@@ -36,9 +37,8 @@ export const experimentDetailView: View = (el, params) => {
         recent
           .filter((tr) => !seriesFinal.has(tr.number))
           .map(async (tr) => {
-            const m = await get<{ metrics: MetricSeries }>(
-              `/experiments/${id}/trials/${tr.number}/metrics?name=${encodeURIComponent(e.objective.metric)}`,
-            );
+            // Every metric of the trial (the objective and any additional ones).
+            const m = await get<{ metrics: MetricSeries }>(`/experiments/${id}/trials/${tr.number}/metrics`);
             series.set(tr.number, m.metrics);
             if (DONE.has(tr.state)) seriesFinal.add(tr.number);
           }),
@@ -110,6 +110,7 @@ export const experimentDetailView: View = (el, params) => {
                 top: "middle",
                 itemHeight: 120,
                 calculable: true,
+                formatter: (v: number) => num(v, 3),
               }
             : undefined,
           series: [
@@ -137,7 +138,7 @@ export const experimentDetailView: View = (el, params) => {
         {
           animation: false,
           tooltip: { trigger: "axis" },
-          legend: { data: ["trial", "best so far"] },
+          legend: { data: ["trial", "best so far"], top: 0 },
           grid: { left: 60, right: 20, top: 40, bottom: 40 },
           xAxis: { type: "value", name: "trial", minInterval: 1 },
           yAxis: { type: "value", name: metric, scale: true },
@@ -150,7 +151,8 @@ export const experimentDetailView: View = (el, params) => {
       );
     }
 
-    // Each recent trial's objective metric over its steps.
+    // Each recent trial's chosen metric over its steps.
+    const shownMetric = curveMetric || metric;
     const curvesEl = el.querySelector<HTMLElement>("#chart-curves");
     if (curvesEl) {
       const shown = [...series.entries()].sort((a, b) => a[0] - b[0]);
@@ -160,17 +162,23 @@ export const experimentDetailView: View = (el, params) => {
           tooltip: { trigger: "item" },
           grid: { left: 60, right: 20, top: 30, bottom: 40 },
           xAxis: { type: "value", name: "step" },
-          yAxis: { type: "value", name: metric, scale: true },
+          yAxis: { type: "value", name: shownMetric, scale: true },
           series: shown.map(([n, m]) => ({
             name: `trial ${n}`,
             type: "line",
             showSymbol: false,
-            data: (m[metric] ?? []).map((p) => [p.step, p.value]),
+            data: (m[shownMetric] ?? []).map((p) => [p.step, p.value]),
           })),
         },
         true,
       );
     }
+  };
+
+  const metricNames = () => {
+    const all = new Set<string>(exp ? [exp.objective.metric] : []);
+    for (const m of series.values()) for (const k of Object.keys(m)) all.add(k);
+    return [...all].sort();
   };
 
   const paramNames = () => Array.from(new Set(trials.flatMap((t) => Object.keys(t.params)))).sort();
@@ -202,7 +210,23 @@ export const experimentDetailView: View = (el, params) => {
               <div class="charts">
                 <section><h2>Parameters and ${e.objective.metric}</h2><div id="chart-parallel" class="chart"></div></section>
                 <section><h2>Best so far</h2><div id="chart-best" class="chart"></div></section>
-                <section><h2>${e.objective.metric} per trial</h2><div id="chart-curves" class="chart"></div></section>
+                <section>
+                  <h2>
+                    ${metricNames().length > 1
+                      ? html`<select
+                          data-testid="curve-metric"
+                          @change=${(ev: Event) => {
+                            curveMetric = (ev.target as HTMLSelectElement).value;
+                            void drawCharts();
+                          }}
+                        >
+                          ${metricNames().map((n) => html`<option value=${n} ?selected=${n === (curveMetric || e.objective.metric)}>${n}</option>`)}
+                        </select>`
+                      : e.objective.metric}
+                    per trial
+                  </h2>
+                  <div id="chart-curves" class="chart"></div>
+                </section>
               </div>
               <h2>Trials</h2>
               <table class="grid" data-testid="trials-table">
