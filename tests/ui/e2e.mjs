@@ -162,6 +162,11 @@ try {
   const reason = (await page.textContent(`tr[data-job="${aliceBig.id}"] .reason`)).trim();
   assert.equal(reason, (await alice("GET", `/jobs/${aliceBig.id}`)).reason);
   assert.ok(reason.length > 0 && reason !== "—", "no pending reason shown");
+  // A job the scheduler holds GPUs for is listed with the time its reservation names.
+  const held = /reserved for ([^;]+)/.exec(reason);
+  const reservedRows = await page.$$eval(`[data-testid=reservations-table] tr[data-job="${aliceBig.id}"]`, (r) => r.map((x) => x.textContent));
+  if (held) assert.ok(reservedRows.length === 1 && reservedRows[0].includes(held[1].trim()), "reservation not listed");
+  else assert.equal(reservedRows.length, 0);
   assert.ok((await page.textContent("[data-testid=queues-table]")).includes("default"));
   await assertNothingOfBob("queue");
   await shot("queue");

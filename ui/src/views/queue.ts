@@ -1,7 +1,7 @@
 // Queues with their guarantees and use, and the pending jobs with why they wait (the scheduler's
 // reason, which names a reservation when one is held for the job).
 import { html, render } from "lit-html";
-import { get, type JobPage, type Queue } from "../api";
+import { get, type Job, type JobPage, type Queue } from "../api";
 import { debounce, onJobEvent } from "../events";
 import { age, command } from "../format";
 import type { View } from "../view";
@@ -43,6 +43,13 @@ export const queueView: View = (el) => {
     </div>`;
   };
 
+  // The scheduler holds GPUs for the job at the head of the line; its reason says until when.
+  const reservations = (): [Job, string][] =>
+    (pending?.jobs ?? []).flatMap((j) => {
+      const m = /reserved for ([^;]+)/.exec(j.reason);
+      return m ? [[j, m[1].trim()] as [Job, string]] : [];
+    });
+
   const draw = () =>
     render(
       html`<h1>Queue</h1>
@@ -65,6 +72,23 @@ export const queueView: View = (el) => {
             )}
           </tbody>
         </table>
+        ${reservations().length
+          ? html`<h2>Reservations</h2>
+              <table class="grid" data-testid="reservations-table">
+                <thead><tr><th>ID</th><th>Name</th><th>Queue</th><th>GPUs</th><th>Reserved for</th></tr></thead>
+                <tbody>
+                  ${reservations().map(
+                    ([j, when]) => html`<tr data-job=${j.id}>
+                      <td class="num"><a href="/jobs/${j.id}">${j.id}</a></td>
+                      <td>${j.name}</td>
+                      <td>${j.spec.queue}</td>
+                      <td class="num">${j.spec.replicas} × ${j.spec.resources.gpus}</td>
+                      <td>${when}</td>
+                    </tr>`,
+                  )}
+                </tbody>
+              </table>`
+          : ""}
         <h2>Pending jobs</h2>
         <table class="grid" data-testid="pending-table">
           <thead><tr><th>ID</th><th>Name</th><th>State</th><th>Queue</th><th>Priority</th><th>GPUs</th><th>Command</th><th>Waiting</th><th>Why</th></tr></thead>
