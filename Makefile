@@ -11,7 +11,7 @@ FUZZ_TARGETS := json yaml http trace
 PYTHON ?= /usr/bin/python3
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps build test-build binaries run stop test unit asan integration fuzz bench-fuzz bench-submit bench-sched bench-sim bench-tune bench-experiment bench-http bench-durability format clean
+.PHONY: all deps test-deps build test-build binaries ui run stop test unit asan integration fuzz bench-fuzz bench-ui bench-submit bench-sched bench-sim bench-tune bench-experiment bench-http bench-durability format clean
 
 all: build
 
@@ -34,7 +34,11 @@ binaries: deps
 	cmake -S . -B $(BUILD) -G Ninja -DCORRAL_WERROR=ON -DCORRAL_BENCH=ON >/dev/null
 	ninja -C $(BUILD) -j $(NINJA_JOBS) corral corral-shim
 
-run: binaries
+# The web UI (ui/ -> ui/dist): npm ci + vite build, each only when needed.
+ui: deps
+	./scripts/build-ui.sh
+
+run: binaries ui
 	./scripts/run-demo.sh $(BUILD)
 
 stop:
@@ -45,6 +49,7 @@ test: test-build
 	cd $(BUILD) && ctest --output-on-failure -j $(NINJA_JOBS) --timeout 300
 	$(MAKE) asan
 	$(MAKE) fuzz
+	$(MAKE) ui
 	$(MAKE) integration
 
 unit: build
@@ -91,6 +96,11 @@ bench-sim: binaries
 bench-tune: build
 	./scripts/install-deps.sh all
 	./bench/tune/run.sh $(BUILD)
+
+# Every UI view's load time in Chromium with 100,000 jobs in history and 1,000 simulated nodes.
+bench-ui: binaries ui
+	./scripts/install-deps.sh test
+	CORRAL_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) bench/ui/run.py
 
 bench-experiment: binaries
 	./bench/experiments/run.sh $(BUILD)

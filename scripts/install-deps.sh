@@ -7,11 +7,15 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config clang-format
   libboost-dev libboost-system-dev nlohmann-json3-dev libyaml-cpp-dev libsqlite3-dev
   libcli11-dev libfmt-dev libsodium-dev libcurl4-openssl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev nodejs
 )
 test_pkgs=(python3 python3-pytest python3-yaml procps psmisc curl python3-optuna python3-sklearn python3-numpy
-  clang-14 libfuzzer-14-dev)
+  clang-14 libfuzzer-14-dev chromium)
 bench_pkgs=(python3-optuna python3-sklearn python3-numpy sqlite3)
+
+# The web UI builds with node + npm: Debian's (npm is its own package there) unless the machine
+# already has a Node.js whose npm came with it.
+command -v npm >/dev/null || build_pkgs+=(npm)
 
 want=("${build_pkgs[@]}")
 case "${1:-build}" in

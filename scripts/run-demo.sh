@@ -22,6 +22,8 @@ CORRAL="$PWD/$BUILD/corral"
 mkdir -p "$DATA_DIR"
 
 flags=(--data-dir "$DATA_DIR" --port "$PORT" --admin-token-file "$DATA_DIR/admin-token")
+# The web UI as `make ui` builds it.
+[ -f ui/dist/index.html ] && flags+=(--ui-dir "$PWD/ui/dist")
 if ! ls /dev/nvidia[0-9]* >/dev/null 2>&1 || ! ldconfig -p | grep -q libnvidia-ml.so.1; then
   echo "No NVIDIA GPU found on this machine: starting with 2 simulated nodes of 4 simulated GPUs."
   echo "(Jobs really run here; their CUDA_VISIBLE_DEVICES name the simulated devices.)"
@@ -63,4 +65,7 @@ echo "\$ corral nodes"
 "$CORRAL" nodes
 echo
 echo "Try (or put $PWD/$BUILD on your PATH): $BUILD/corral logs -f <id>   $BUILD/corral describe <id>   $BUILD/corral run --gpus 1 --follow -- sh -c 'echo \$CUDA_VISIBLE_DEVICES'"
+if [ -f ui/dist/index.html ]; then
+  echo "Web UI: http://127.0.0.1:$PORT/ (log in with an API token, e.g. the admin token in $DATA_DIR/admin-token, or a password set with \`corral passwd\`)"
+fi
 echo "Stop the server with: make stop"

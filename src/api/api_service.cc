@@ -510,7 +510,9 @@ HttpResponse ApiService::Events(const jobs::Caller& caller, const HttpRequest& r
 
 HttpResponse ApiService::Nodes(const jobs::Caller& caller) {
   auto nodes = CallOnControl(control_, [&] { return jobs_.Nodes(); });
-  return JsonResponse(200, NodesToJson(nodes));
+  HttpResponse r;
+  r.body = NodesJsonText(nodes, caller);
+  return r;
 }
 
 HttpResponse ApiService::CreateUser(const jobs::Caller& caller, const HttpRequest& request) {

@@ -209,28 +209,70 @@ json JobToJson(const Job& job) {
   return j;
 }
 
-json NodesToJson(const std::vector<jobs::NodeView>& nodes) {
-  json arr = json::array();
-  for (auto& n : nodes) {
-    json gpus = json::array();
-    for (auto& g : n.gpus) {
-      gpus.push_back({{"index", g.device.index},
-                      {"uuid", g.device.uuid},
-                      {"model", g.device.model},
-                      {"memory_mb", g.device.memory_mb},
-                      {"simulated", g.device.simulated},
-                      {"job", g.job ? json(g.job->value) : json()},
-                      {"user", g.job ? json(g.user) : json()}});
+namespace {
+
+// A JSON string literal: names, models and UUIDs are plain ASCII and copied as they are; anything
+// else goes through the JSON library (escapes, invalid UTF-8 replaced).
+void AppendJsonString(std::string& out, const std::string& s) {
+  bool plain = true;
+  for (unsigned char c : s) {
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+      plain = false;
+      break;
     }
-    arr.push_back({{"name", n.name},
-                   {"simulated", n.simulated},
-                   {"cpus", n.cpus},
-                   {"memory_mb", n.memory_mb},
-                   {"job_accounts", n.job_accounts},
-                   {"containment", n.containment},
-                   {"gpus", std::move(gpus)}});
   }
-  return {{"nodes", std::move(arr)}};
+  if (plain) {
+    out += '"';
+    out += s;
+    out += '"';
+  } else {
+    out += json(s).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+}
+
+}  // namespace
+
+std::string NodesJsonText(const std::vector<jobs::NodeView>& nodes, const jobs::Caller& viewer) {
+  std::string out;
+  out.reserve(64 + nodes.size() * 256);
+  out += "{\"nodes\":[";
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const auto& n = nodes[i];
+    if (i > 0) out += ',';
+    out += "{\"name\":";
+    AppendJsonString(out, n.name);
+    out += n.simulated ? ",\"simulated\":true" : ",\"simulated\":false";
+    out += ",\"cpus\":" + std::to_string(n.cpus);
+    out += ",\"memory_mb\":" + std::to_string(n.memory_mb);
+    out += ",\"job_accounts\":";
+    AppendJsonString(out, n.job_accounts);
+    out += ",\"containment\":";
+    AppendJsonString(out, n.containment);
+    out += ",\"gpus\":[";
+    for (size_t k = 0; k < n.gpus.size(); ++k) {
+      const auto& g = n.gpus[k];
+      if (k > 0) out += ',';
+      out += "{\"index\":" + std::to_string(g.device.index);
+      out += ",\"uuid\":";
+      AppendJsonString(out, g.device.uuid);
+      out += ",\"model\":";
+      AppendJsonString(out, g.device.model);
+      out += ",\"memory_mb\":" + std::to_string(g.device.memory_mb);
+      out += g.device.simulated ? ",\"simulated\":true" : ",\"simulated\":false";
+      const bool show_job = g.job && (viewer.is_admin() || g.user == viewer.name);
+      out += ",\"job\":" + (show_job ? std::to_string(g.job->value) : std::string("null"));
+      out += ",\"user\":";
+      if (g.job) {
+        AppendJsonString(out, g.user);
+      } else {
+        out += "null";
+      }
+      out += '}';
+    }
+    out += "]}";
+  }
+  out += "]}";
+  return out;
 }
 
 }  // namespace corral::api
