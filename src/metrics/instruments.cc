@@ -24,7 +24,7 @@ std::vector<double> ExponentialBuckets(double start, double factor, int count) {
 }
 
 const std::vector<double>& LatencyBuckets() {
-  static const std::vector<double> buckets = ExponentialBuckets(50e-6, 2.5, 14);
+  static const std::vector<double> buckets = ExponentialBuckets(50e-6, 2.5, 15);
   return buckets;
 }
 

@@ -12,7 +12,7 @@ namespace corral::metrics {
 
 // Bucket bounds start, start*factor, ... (count of them).
 std::vector<double> ExponentialBuckets(double start, double factor, int count);
-// Latency bounds from 50 µs to about 26 s (factor 2.5), for everything timed in seconds here.
+// Latency bounds from 50 µs to about 19 s (factor 2.5), for everything timed in seconds here.
 const std::vector<double>& LatencyBuckets();
 
 // A histogram that any thread may observe into. A mutex rather than atomics: observations are
