@@ -266,3 +266,26 @@ scrape_configs:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def test_corral_top_shows_gpus_their_users_and_utilisation(metered):
+    admin = metered.client()
+    job = admin.submit(name="toptest", command=["sleep", "30"], resources={"gpus": 1})
+    admin.wait(job["id"], states=("running",))
+    try:
+        r = metered.cli("top", "--once", check=True)
+        assert r.stdout.startswith("GPUs 1/4 in use (25%) on 2 nodes | jobs: 1 running, 0 waiting")
+        # NODE GPU JOB USER UTIL MODEL ("Simulated GPU": two words)
+        gpus = [l.split() for l in r.stdout.splitlines() if l.endswith("Simulated GPU")]
+        assert len(gpus) == 4, r.stdout
+        held = [g for g in gpus if g[2] == str(job["id"])]
+        assert len(held) == 1 and held[0][3:5] == ["admin", "100%*"], r.stdout
+        assert all(g[2:5] == ["-", "-", "0%*"] for g in gpus if g not in held), r.stdout
+        assert "[#.]" in r.stdout and "toptest" in r.stdout
+        # A user who may not read /metrics still sees the cluster, without utilisation.
+        user = admin.post("/api/v1/users", {"name": "dave"})
+        r = metered.cli("top", "--once", token=user["token"], check=True)
+        assert "GPUs 1/4 in use" in r.stdout and "(UTIL needs /metrics" in r.stdout
+        assert "100%" not in r.stdout
+    finally:
+        admin.post(f"/api/v1/jobs/{job['id']}/cancel")
