@@ -11,7 +11,9 @@ FUZZ_TARGETS := json yaml http trace
 PYTHON ?= /usr/bin/python3
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps build test-build binaries ui run stop test unit asan integration fuzz bench-fuzz bench-ui bench-submit bench-sched bench-sim bench-tune bench-experiment bench-http bench-durability format clean
+.PHONY: all deps test-deps build test-build binaries ui run stop test unit asan integration fuzz format clean
+.PHONY: bench-fuzz bench-ui bench-submit bench-sched bench-sim bench-tune bench-experiment
+.PHONY: bench-http bench-durability bench-metrics
 
 all: build
 
@@ -81,6 +83,9 @@ bench-submit: build
 
 bench-durability: binaries
 	CORRAL_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) bench/durability/kill_loop.py
+
+bench-metrics: binaries
+	CORRAL_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) bench/metrics/scrape_bench.py
 
 bench-http: build
 	./bench/http/run.sh $(BUILD) $(if $(DURATION),--duration $(DURATION))

@@ -10,7 +10,10 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev nodejs
 )
 test_pkgs=(python3 python3-pytest python3-yaml procps psmisc curl python3-optuna python3-sklearn python3-numpy
-  clang-14 libfuzzer-14-dev chromium)
+  clang-14 libfuzzer-14-dev)
+# Per feature, one line each: the web UI's browser tests; monitoring (a real Prometheus).
+test_pkgs+=(chromium)
+test_pkgs+=(python3-prometheus-client prometheus)
 bench_pkgs=(python3-optuna python3-sklearn python3-numpy sqlite3)
 
 # The web UI builds with node + npm: Debian's (npm is its own package there) unless the machine

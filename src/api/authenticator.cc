@@ -171,7 +171,8 @@ Result<Identity> Authenticator::FromCookie(const std::string& cookie) {
       CachedSession& s = it->second;
       if (Expired(s, now)) {
         sessions_.erase(it);
-        control_.Post([this, hash] { (void)store_.DeleteSession(hash); });
+        PostNamed(control_, "auth.session_delete",
+                  [this, hash] { (void)store_.DeleteSession(hash); });
         return expired;
       }
       s.last_seen = std::max(s.last_seen, now);
@@ -179,7 +180,8 @@ Result<Identity> Authenticator::FromCookie(const std::string& cookie) {
         // Activity reaches the store at most once per touch_interval, as part of whatever commit
         // comes next; losing the last minute of it in a crash only shortens the idle window.
         s.stored_last_seen = now;
-        control_.Post([this, hash, now] { (void)store_.TouchSession(hash, now); });
+        PostNamed(control_, "auth.session_touch",
+                  [this, hash, now] { (void)store_.TouchSession(hash, now); });
       }
       return Identity{s.caller, AuthMethod::kSession, hash, s.csrf_token, s.expires_at};
     }
@@ -207,13 +209,14 @@ Result<Identity> Authenticator::FromCookie(const std::string& cookie) {
                   stored.last_seen,
                   stored.token_id};
   if (Expired(s, now)) {
-    control_.Post([this, hash] { (void)store_.DeleteSession(hash); });
+    PostNamed(control_, "auth.session_delete", [this, hash] { (void)store_.DeleteSession(hash); });
     return expired;
   }
   s.last_seen = now;
   if (now - s.stored_last_seen >= options_.touch_interval) {
     s.stored_last_seen = now;
-    control_.Post([this, hash, now] { (void)store_.TouchSession(hash, now); });
+    PostNamed(control_, "auth.session_touch",
+              [this, hash, now] { (void)store_.TouchSession(hash, now); });
   }
   Identity identity{s.caller, AuthMethod::kSession, hash, s.csrf_token, s.expires_at};
   std::lock_guard lock(mu_);

@@ -21,6 +21,29 @@ class ControlPort {
   virtual void AfterCommit(std::function<void(Status)> fn) = 0;
 };
 
+// The name under which the tasks this thread posts are timed (corral_control_task_*_seconds on
+// /metrics) while the scope lives. Names are string literals: a small, fixed set.
+class TaskNameScope {
+ public:
+  explicit TaskNameScope(const char* name);
+  ~TaskNameScope();
+  TaskNameScope(const TaskNameScope&) = delete;
+  TaskNameScope& operator=(const TaskNameScope&) = delete;
+
+ private:
+  const char* previous_;
+};
+
+// The name of the innermost TaskNameScope on this thread, or "unnamed".
+const char* CurrentTaskName();
+
+// Posts fn under `name` (a string literal).
+template <class F>
+void PostNamed(ControlPort& port, const char* name, F fn) {
+  TaskNameScope scope(name);
+  port.Post(std::move(fn));
+}
+
 // Runs f on the control thread and waits for its result. An exception thrown by f is rethrown
 // here, to the caller's own barrier, instead of leaving the caller waiting for ever.
 template <class F>

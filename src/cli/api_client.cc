@@ -183,6 +183,17 @@ Result<std::string> ApiClient::GetText(std::string_view path) {
   return std::move(reply->body);
 }
 
+Result<std::string> ApiClient::GetMetricsText() {
+  HttpRequest request = NewRequest("GET", "");
+  request.url = connection_.url + "/metrics";
+  auto reply = http_.Send(request);
+  if (!reply.ok()) return Unreachable(reply.status());
+  if (reply->status < 200 || reply->status >= 300) {
+    return StatusFromErrorReply(reply->status, reply->body);
+  }
+  return std::move(reply->body);
+}
+
 Status ApiClient::FollowEvents(std::string_view path, const SseParser::Callback& on_event) {
   HttpRequest request = NewRequest("GET", path);
   request.headers.emplace_back("Accept", "text/event-stream");

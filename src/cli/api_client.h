@@ -49,6 +49,8 @@ class ApiClient {
   Result<nlohmann::json> PutRaw(std::string_view path, std::string body,
                                 std::string_view content_type);
   Result<std::string> GetText(std::string_view path);
+  // GET /metrics (outside /api/v1): the server's Prometheus exposition.
+  Result<std::string> GetMetricsText();
   Result<nlohmann::json> DeleteJson(std::string_view path);
 
   // Reads an SSE stream until the server closes it or `on_event` returns false. Ok in both cases;

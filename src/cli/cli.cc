@@ -152,6 +152,14 @@ int RunCli(int argc, char** argv) {
   CLI::App* nodes = app.add_subcommand("nodes", "List every GPU, free or used, and by whom");
   nodes->fallthrough();
 
+  CLI::App* top = app.add_subcommand("top", "Watch nodes, GPUs, queues and running jobs");
+  top->fallthrough();
+  TopOptions top_options;
+  top->add_option("-n,--interval", top_options.interval_s, "Seconds between refreshes")
+      ->check(CLI::Range(0.2, 3600.0))
+      ->capture_default_str();
+  top->add_flag("--once", top_options.once, "Print one frame and exit (also when not a terminal)");
+
   CLI::App* login = app.add_subcommand("login", "Check and save the server URL and token");
   login->fallthrough();
   CLI::App* whoami = app.add_subcommand("whoami", "Show who the token belongs to");
@@ -288,6 +296,7 @@ int RunCli(int argc, char** argv) {
   if (cancel->parsed()) return CancelCommand(ctx, flags.job_ids);
   if (nodes->parsed()) return NodesCommand(ctx);
   if (queues->parsed()) return QueuesCommand(ctx, queues_file);
+  if (top->parsed()) return TopCommand(ctx, top_options);
   if (tune->parsed()) return TuneCommand(ctx, *tune, tune_options);
   if (login->parsed()) return LoginCommand(ctx, LoginOptions{config_path});
   if (whoami->parsed()) return WhoamiCommand(ctx);

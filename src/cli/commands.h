@@ -59,6 +59,14 @@ int NodesCommand(CommandContext& ctx);
 // `corral queues` lists queues with their use; with a file, replaces the configuration (admin).
 int QueuesCommand(CommandContext& ctx, const std::string& set_file);
 
+struct TopOptions {
+  double interval_s = 2;
+  bool once = false;
+};
+// `corral top`: nodes, every GPU with its job, user and utilisation, queues and running jobs,
+// redrawn every interval on a terminal.
+int TopCommand(CommandContext& ctx, const TopOptions& options);
+
 int WhoamiCommand(CommandContext& ctx);
 struct LoginOptions {
   std::string config_path;

@@ -770,6 +770,8 @@ Status ExperimentController::Record(Active& a, Trial& t, const std::vector<Parse
     if (wanted) points.push_back({t.job, m.name, *step, m.value, clock_.Now()});
   }
   if (!points.empty()) CORRAL_RETURN_IF_ERROR(store_.AppendMetrics(points));
+  if (metric_listener_)
+    for (const auto& p : points) metric_listener_(t.experiment, t.number, p.name, p.value);
   a.dirty = true;
   if (!objective || !std::isfinite(*objective)) return Status::Ok();
   auto prune = a.study->Report(t.number, *step, *objective);

@@ -115,6 +115,11 @@ class ExperimentController final : public jobs::JobObserver, public jobs::Launch
   void set_output_follower(OutputFollower* follower) { follower_ = follower; }
   // New output of a trial, from the follower (re-posted onto the control thread).
   void OnTrialOutput(TrialOutput output);
+  // Told every value a trial reports and the experiment keeps (experiment, trial number, metric
+  // name, value), on the control thread; for live monitoring (/metrics).
+  void set_metric_listener(std::function<void(ExperimentId, int, const std::string&, double)> fn) {
+    metric_listener_ = std::move(fn);
+  }
 
  private:
   struct Active;
@@ -156,6 +161,7 @@ class ExperimentController final : public jobs::JobObserver, public jobs::Launch
   std::vector<jobs::JobEvent> job_events_;
   std::function<void()> wake_;
   OutputFollower* follower_ = nullptr;
+  std::function<void(ExperimentId, int, const std::string&, double)> metric_listener_;
   uint64_t next_generation_ = 1;
   bool wake_pending_ = false;
 };

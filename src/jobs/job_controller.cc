@@ -1,6 +1,8 @@
 #include "jobs/job_controller.h"
 
 #include <algorithm>
+#include <map>
+#include <tuple>
 
 #include "common/log.h"
 #include "jobs/rendezvous.h"
@@ -197,6 +199,21 @@ std::vector<QueueView> JobController::Queues() const {
       ++v.pending_jobs;
     }
   }
+  return out;
+}
+
+std::vector<ActiveJobCount> JobController::CountActive() const {
+  std::map<std::tuple<std::string_view, PriorityClass, JobState>, ActiveJobCount> groups;
+  for (const auto& [id, active] : active_) {
+    const Job& job = active.job;
+    auto [it, inserted] = groups.try_emplace({job.spec.queue, job.spec.priority, job.state});
+    if (inserted) it->second = {job.spec.queue, job.spec.priority, job.state, 0, 0};
+    ++it->second.jobs;
+    it->second.gpus += int64_t{job.spec.replicas} * job.spec.resources.gpus;
+  }
+  std::vector<ActiveJobCount> out;
+  out.reserve(groups.size());
+  for (auto& [key, count] : groups) out.push_back(std::move(count));
   return out;
 }
 

@@ -53,6 +53,15 @@ struct QueueView {
   int pending_jobs = 0;
 };
 
+// How many active jobs share a queue, priority class and state, and the GPUs they ask for.
+struct ActiveJobCount {
+  std::string queue;
+  PriorityClass priority = PriorityClass::kNormal;
+  JobState state = JobState::kPending;
+  int64_t jobs = 0;
+  int64_t gpus = 0;
+};
+
 struct ControllerOptions {
   Duration default_kill_grace{10'000};
   Duration preemption_grace{30'000};
@@ -102,6 +111,8 @@ class JobController {
   // configured queues (and "default", which always exists).
   Status SetQueues(std::vector<sched::QueueConfig> queues);
   std::vector<QueueView> Queues() const;
+  // Active jobs grouped by queue, priority class and state (for /metrics): one walk over them.
+  std::vector<ActiveJobCount> CountActive() const;
 
   // From the executor (re-posted onto the control thread).
   void OnExecEvent(const exec::ExecEvent& event);

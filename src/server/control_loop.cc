@@ -7,11 +7,22 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <chrono>
+
 #include "common/log.h"
 
 namespace corral::server {
 
 namespace net = boost::asio;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+double SecondsSince(SteadyClock::time_point start, SteadyClock::time_point end) {
+  return std::chrono::duration<double>(end - start).count();
+}
+
+}  // namespace
 
 struct ControlLoop::Impl {
   net::io_context io{1};
@@ -53,7 +64,7 @@ void ControlLoop::Stop() {
 }
 
 void ControlLoop::Post(std::function<void()> fn) {
-  net::post(impl_->io, [this, fn = std::move(fn)] {
+  PostTimed(api::CurrentTaskName(), [this, fn = std::move(fn)] {
     // One failing command must not take the loop, and every later request, with it.
     try {
       fn();
@@ -66,6 +77,20 @@ void ControlLoop::Post(std::function<void()> fn) {
   });
 }
 
+void ControlLoop::PostTimed(const char* name, std::function<void()> fn) {
+  if (!stats_) {
+    net::post(impl_->io, std::move(fn));
+    return;
+  }
+  stats_->TaskQueued();
+  net::post(impl_->io, [this, name, posted = SteadyClock::now(), fn = std::move(fn)] {
+    auto start = SteadyClock::now();
+    stats_->TaskDequeued();
+    fn();
+    stats_->RecordTask(name, SecondsSince(posted, start), SecondsSince(start, SteadyClock::now()));
+  });
+}
+
 void ControlLoop::AfterCommit(std::function<void(Status)> fn) {
   waiting_commit_.push_back(std::move(fn));
   AfterWork();
@@ -74,17 +99,21 @@ void ControlLoop::AfterCommit(std::function<void(Status)> fn) {
 void ControlLoop::AfterWork() {
   if (!commit_posted_) {
     commit_posted_ = true;
-    net::post(impl_->io, [this] { Commit(); });
+    PostTimed("store.commit", [this] { Commit(); });
   }
   if (jobs_ && jobs_->pass_wanted() && !pass_posted_) {
     pass_posted_ = true;
-    net::post(impl_->io, [this] { Pass(); });
+    PostTimed("sched.pass", [this] { Pass(); });
   }
 }
 
 void ControlLoop::Commit() {
   commit_posted_ = false;
+  // Only commits that write something are timed: most tasks write nothing.
+  const bool writes = store_.HasUncommittedWrites();
+  auto start = SteadyClock::now();
   Status s = store_.Flush();
+  if (stats_ && writes) stats_->RecordCommit(SecondsSince(start, SteadyClock::now()));
   if (!s.ok()) log::Error("committing the store: {}", s.ToString());
   auto waiting = std::move(waiting_commit_);
   waiting_commit_.clear();
@@ -95,7 +124,11 @@ void ControlLoop::Commit() {
 void ControlLoop::Pass() {
   pass_posted_ = false;
   if (!jobs_) return;
+  // A pass with nothing new to decide returns at once: only real passes are timed.
+  const bool wanted = jobs_->pass_wanted();
+  auto start = SteadyClock::now();
   Status s = jobs_->SchedulePass();
+  if (stats_ && wanted) stats_->RecordPass(SecondsSince(start, SteadyClock::now()));
   if (!s.ok()) log::Error("scheduling pass: {}", s.ToString());
   AfterWork();
 }
@@ -107,7 +140,7 @@ void ControlLoop::ArmTick() {
     // Time alone can change decisions (reservations, fair-share decay): pass at least once a tick.
     if (jobs_ && !pass_posted_) {
       pass_posted_ = true;
-      net::post(impl_->io, [this] { Pass(); });
+      PostTimed("sched.pass", [this] { Pass(); });
     }
     ArmTick();
   });

@@ -7,6 +7,7 @@
 
 #include "api/control_port.h"
 #include "jobs/job_controller.h"
+#include "metrics/control_loop_stats.h"
 #include "store/store.h"
 
 namespace corral::server {
@@ -26,15 +27,20 @@ class ControlLoop final : public api::ControlPort {
   void SetOnCommitFailure(std::function<void(const Status&)> fn) {
     on_commit_failure_ = std::move(fn);
   }
+  // Where task, pass and commit timings go (not owned); set before Start(). None: not timed.
+  void SetStats(metrics::ControlLoopStats* stats) { stats_ = stats; }
   void Start();
   // Runs what is queued, commits, and stops the thread.
   void Stop();
 
+  // Runs fn as a task named after the posting thread's api::TaskNameScope.
   void Post(std::function<void()> fn) override;
   void AfterCommit(std::function<void(Status)> fn) override;
 
  private:
   struct Impl;
+  // Queues fn on the control thread, timing its wait and run under `name` (a string literal).
+  void PostTimed(const char* name, std::function<void()> fn);
   void AfterWork();
   void Commit();
   void Pass();
@@ -49,6 +55,7 @@ class ControlLoop final : public api::ControlPort {
   bool commit_posted_ = false;
   bool pass_posted_ = false;
   std::function<void(const Status&)> on_commit_failure_;
+  metrics::ControlLoopStats* stats_ = nullptr;
 };
 
 }  // namespace corral::server

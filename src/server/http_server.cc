@@ -232,6 +232,11 @@ class BeastHttpServer final : public HttpServer {
     for (auto& io : ios_) io->stop();
   }
 
+  int64_t open_connections() override {
+    std::lock_guard lock(registry_mutex_);
+    return total_;
+  }
+
   const HttpServerOptions& options() const { return options_; }
   WorkerPool& pool() { return pool_; }
   const std::shared_ptr<StreamRegistry>& streams() const { return streams_; }

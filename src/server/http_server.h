@@ -50,6 +50,8 @@ class HttpServer {
   virtual void Run() = 0;
   // May be called from any thread, also before Run().
   virtual void Stop() = 0;
+  // Client connections open now; any thread.
+  virtual int64_t open_connections() = 0;
 };
 
 Result<std::unique_ptr<HttpServer>> StartHttpServer(const HttpServerOptions& options,

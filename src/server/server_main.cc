@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -26,9 +27,12 @@
 #include "experiments/experiment_controller.h"
 #include "gpu/inventory.h"
 #include "jobs/job_controller.h"
+#include "metrics/http_stats.h"
+#include "metrics/server_metrics.h"
 #include "sched/scheduler.h"
 #include "server/control_loop.h"
 #include "server/http_server.h"
+#include "server/metrics_endpoint.h"
 #include "server/static_files.h"
 #include "store/store.h"
 
@@ -226,6 +230,13 @@ int RunServer(int argc, char** argv) {
                  "Open HTTP connections from one client address at most")
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
+  std::string metrics_token_file;
+  bool metrics_loopback = false;
+  app.add_option("--metrics-token-file", metrics_token_file,
+                 "File whose first line is a token (16+ characters) that may scrape /metrics "
+                 "(Prometheus: authorization.credentials_file); admins' tokens always may");
+  app.add_flag("--metrics-allow-loopback", metrics_loopback,
+               "Let scrapes from 127.0.0.1/::1 read /metrics without credentials");
   std::string ui_dir = DefaultUiDir();
   app.add_option("--ui-dir", ui_dir,
                  "Directory of the web UI's files, served at / (default: share/corral/ui beside "
@@ -249,6 +260,17 @@ int RunServer(int argc, char** argv) {
     }
     ui = std::move(*opened);
     log::Info("web UI from {}", ui->root());
+  }
+
+  server::MetricsAccess metrics_access;
+  metrics_access.loopback_unauthenticated = metrics_loopback;
+  if (!metrics_token_file.empty()) {
+    auto hash = ReadScrapeTokenHash(metrics_token_file);
+    if (!hash.ok()) {
+      fprintf(stderr, "corral server: %s\n", hash.status().ToString().c_str());
+      return 2;
+    }
+    metrics_access.scrape_token_hash = *hash;
   }
 
   // Block the stop signals everywhere; one thread waits for them.
@@ -365,8 +387,11 @@ int RunServer(int argc, char** argv) {
     fprintf(stderr, "corral server: queues: %s\n", s.ToString().c_str());
     return 2;
   }
+  metrics::ServerMetrics instruments;
+  controller.AddObserver(&instruments.job_events);
   ControlLoop control(**store);
   control.SetController(&controller);
+  control.SetStats(&instruments.control);
   control.SetOnCommitFailure([](const Status& s) {
     // What the controllers hold in memory now differs from the store (the batch was rolled back
     // and its requests were refused). Stop at once, as a kill -9 would: running jobs keep
@@ -383,28 +408,35 @@ int RunServer(int argc, char** argv) {
   controller.AddObserver(&publisher);
   experiments::ExperimentController experiments(**store, controller, clock);
   auto post_experiment_tick = [&control, &experiments] {
-    control.Post([&experiments] { experiments.Tick(); });
+    api::PostNamed(control, "experiments.tick", [&experiments] { experiments.Tick(); });
   };
   experiments.set_wake(post_experiment_tick);
   experiments.set_trial_token([key = *trial_key](UserId owner, int64_t experiment, int64_t trial) {
     return api::TrialToken(key, {owner, experiment, trial});
   });
+  experiments.set_metric_listener(
+      [&instruments](ExperimentId id, int trial, const std::string& name, double value) {
+        instruments.trials.Set(id.value, trial, name, value);
+      });
   controller.AddObserver(&experiments);
   controller.AddLaunchEnvProvider(&experiments);
   // Trial output (logs, metrics files) is read on the follower's thread, never on the control
   // thread; what is new comes back as a posted command.
   experiments::OutputFollower output_follower(
       Duration(250), [&control, &experiments](experiments::TrialOutput out) {
-        control.Post([&experiments, out = std::move(out)]() mutable {
-          experiments.OnTrialOutput(std::move(out));
-        });
+        api::PostNamed(control, "experiments.trial_output",
+                       [&experiments, out = std::move(out)]() mutable {
+                         experiments.OnTrialOutput(std::move(out));
+                       });
       });
   experiments.set_output_follower(&output_follower);
   executor->SetEventSink([&control, &controller](exec::ExecEvent ev) {
-    control.Post([&controller, ev = std::move(ev)] { controller.OnExecEvent(ev); });
+    api::PostNamed(control, "jobs.exec_event",
+                   [&controller, ev = std::move(ev)] { controller.OnExecEvent(ev); });
   });
   executor->SetNodeSink([&control, &controller](exec::NodeEvent ev) {
-    control.Post([&controller, ev = std::move(ev)] { controller.OnNodeEvent(ev); });
+    api::PostNamed(control, "jobs.node_event",
+                   [&controller, ev = std::move(ev)] { controller.OnNodeEvent(ev); });
   });
   if (Status s = controller.Recover(); !s.ok()) {
     fprintf(stderr, "corral server: recovering jobs: %s\n", s.ToString().c_str());
@@ -426,12 +458,25 @@ int RunServer(int argc, char** argv) {
   service.SetReadPool(&readers);
   api::ExperimentsRoutes experiment_routes(control, experiments, service.limits().max_body_bytes);
   service.Mount("experiments", &experiment_routes);
+  MetricsEndpoint metrics_endpoint(control, controller, service.authenticator(), instruments,
+                                   metrics_access);
+  metrics_endpoint.SetReadPool(&readers);
   hopts.host = host;
   hopts.port = static_cast<uint16_t>(port);
   hopts.max_body_bytes = service.limits().max_body_bytes;
-  auto http = StartHttpServer(hopts, [&service, &ui](const api::HttpRequest& r) {
-    if (ui && StaticFiles::Serves(r.path)) return ui->Handle(r);
-    return service.Handle(r);
+  auto http = StartHttpServer(hopts, [&](const api::HttpRequest& r) {
+    // Every request is counted and timed by its route class, which also names the tasks it posts
+    // to the control thread.
+    const char* route = metrics::RouteClass(r.path);
+    api::TaskNameScope task(route);
+    const auto start = std::chrono::steady_clock::now();
+    api::HttpResponse response = r.path == "/metrics"                ? metrics_endpoint.Handle(r)
+                                 : ui && StaticFiles::Serves(r.path) ? ui->Handle(r)
+                                                                     : service.Handle(r);
+    instruments.http.Record(
+        route, r.method, response.status,
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    return response;
   });
   if (!http.ok()) {
     fprintf(stderr, "corral server: %s\n", http.status().message().c_str());
@@ -439,7 +484,9 @@ int RunServer(int argc, char** argv) {
     return 1;
   }
   std::string url = "http://" + host + ":" + std::to_string((*http)->port());
-  control.Post([&experiments, url] { experiments.set_server_url(url); });
+  instruments.http.SetOpenConnections([&server = **http] { return server.open_connections(); });
+  api::PostNamed(control, "experiments.config",
+                 [&experiments, url] { experiments.set_server_url(url); });
   {
     std::ofstream info(data_dir + "/server.json");
     info << "{\"url\": \"" << url << "\", \"pid\": " << getpid() << "}\n";

@@ -452,6 +452,19 @@ class SqliteStore final : public Store {
     return page;
   }
 
+  Result<std::map<JobState, int64_t>> CountJobsByState() override {
+    // Walks the (state, id) index only.
+    CORRAL_ASSIGN_OR_RETURN(auto q,
+                            conn_.Prepare("SELECT state, COUNT(*) FROM jobs GROUP BY state"));
+    std::map<JobState, int64_t> out;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      if (auto state = ParseJobState(q.Text(0))) out[*state] += q.Int(1);
+    }
+    return out;
+  }
+
   Result<std::vector<Job>> LoadActiveJobs() override {
     CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare(load_active_jobs_sql_));
     std::vector<Job> jobs;
@@ -738,6 +751,8 @@ class SqliteStore final : public Store {
     failed_ = committed;
     return committed;
   }
+
+  bool HasUncommittedWrites() const override { return txn_open_; }
 
  private:
   template <class Key>

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <span>
@@ -96,6 +97,8 @@ class Store {
   virtual Status UpdateJob(const Job& job) = 0;
   virtual Result<std::optional<Job>> GetJob(JobId id) = 0;
   virtual Result<JobPage> ListJobs(const JobQuery& query) = 0;
+  // How many jobs are in each state (states without jobs are absent).
+  virtual Result<std::map<JobState, int64_t>> CountJobsByState() = 0;
   // Every job not in a terminal state, oldest first: what a restarted server must take back.
   virtual Result<std::vector<Job>> LoadActiveJobs() = 0;
 
@@ -137,6 +140,8 @@ class Store {
   // Commits the open transaction, if any. Durable (fsync) when it returns ok. Once a Flush has
   // failed, every later one fails with the same error and stores nothing: reopen to recover.
   virtual Status Flush() = 0;
+  // Whether the open transaction holds writes that the next Flush would commit.
+  virtual bool HasUncommittedWrites() const { return false; }
 };
 
 // Opens (creating and migrating as needed) a SQLite database in WAL mode at `path`. ":memory:"

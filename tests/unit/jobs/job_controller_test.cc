@@ -377,5 +377,38 @@ TEST(RendezvousTest, RanksAndPortsPerAttempt) {
   }
 }
 
+TEST_F(JobControllerTest, CountActiveGroupsByQueuePriorityAndState) {
+  MakeController(gpu::SimulatedNodes(1, 2));
+  Job running = Submit(Spec(2));
+  Pass();
+  Report(running.id, exec::ExecEvent::Kind::kStarted);
+  JobSpec high = Spec(1, 2);
+  high.priority = PriorityClass::kHigh;
+  Submit(high);
+  Submit(high);
+  Pass();  // no room: both wait
+
+  auto counts = controller_->CountActive();
+  ASSERT_EQ(counts.size(), 2u);
+  int64_t pending = 0, pending_gpus = 0, run = 0;
+  for (const auto& c : counts) {
+    EXPECT_EQ(c.queue, "default");
+    if (c.state == JobState::kPending) {
+      EXPECT_EQ(c.priority, PriorityClass::kHigh);
+      pending += c.jobs;
+      pending_gpus += c.gpus;
+    } else {
+      EXPECT_EQ(c.state, JobState::kRunning);
+      EXPECT_EQ(c.priority, PriorityClass::kNormal);
+      run += c.jobs;
+    }
+  }
+  EXPECT_EQ(pending, 2);
+  EXPECT_EQ(pending_gpus, 4);
+  EXPECT_EQ(run, 1);
+  Report(running.id, exec::ExecEvent::Kind::kExited, 0);
+  for (const auto& c : controller_->CountActive()) EXPECT_NE(c.state, JobState::kRunning);
+}
+
 }  // namespace
 }  // namespace corral::jobs

@@ -53,5 +53,49 @@ TEST_F(ControlLoopTest, APostedFunctionThatThrowsDoesNotStopTheLoop) {
   EXPECT_EQ(api::CallOnControl(*loop_, [] { return 1; }), 1);
 }
 
+TEST(ControlLoopStatsTest, TasksAreTimedUnderTheirPostersNameAndWritingCommitsAreTimed) {
+  auto dir = std::filesystem::temp_directory_path() /
+             ("corral-control-loop-stats-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  auto store = store::OpenSqliteStore((dir / "db").string());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  metrics::ControlLoopStats stats;
+  {
+    ControlLoop loop(**store);
+    loop.SetStats(&stats);
+    loop.Start();
+    {
+      api::TaskNameScope name("test.read");
+      EXPECT_EQ(api::CallOnControl(loop, [] { return 1; }), 1);
+      EXPECT_EQ(api::CallOnControl(loop, [] { return 2; }), 2);
+    }
+    api::TaskNameScope name("test.write");
+    auto written =
+        api::CallDurable(loop, [&] { return Result<bool>((*store)->PutSetting("k", "v").ok()); });
+    ASSERT_TRUE(written.ok());
+    // The task that ran the commit finished after the waiter was told: one more round trip.
+    api::CallOnControl(loop, [] {});
+  }
+  std::vector<metrics::Family> out;
+  stats.Collect(out);
+  auto count_of = [&](const std::string& family, const std::string& task) -> double {
+    for (const auto& f : out) {
+      if (f.name != family) continue;
+      for (const auto& s : f.samples) {
+        if (s.suffix != "_count") continue;
+        if (task.empty() || s.labels == metrics::Labels{{"task", task}}) return s.value;
+      }
+    }
+    return -1;
+  };
+  EXPECT_EQ(count_of("corral_control_task_run_seconds", "test.read"), 2);
+  EXPECT_EQ(count_of("corral_control_task_wait_seconds", "test.read"), 2);
+  EXPECT_EQ(count_of("corral_control_task_run_seconds", "test.write"), 2);
+  EXPECT_GE(count_of("corral_control_task_run_seconds", "store.commit"), 1);
+  // Only the commit that wrote the setting is timed as a store commit.
+  EXPECT_EQ(count_of("corral_store_commit_duration_seconds", ""), 1);
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace corral::server

@@ -163,6 +163,33 @@ TEST_F(StoreTest, InsertAssignsIncreasingIds) {
   EXPECT_LT(a.id, b.id);
 }
 
+TEST_F(StoreTest, CountJobsByStateCountsEveryStateWithJobs) {
+  auto empty = store().CountJobsByState();
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+  EXPECT_FALSE(store().HasUncommittedWrites());
+  for (JobState state : {JobState::kPending, JobState::kPending, JobState::kSucceeded,
+                         JobState::kFailed, JobState::kPending}) {
+    Job job = FullJob();
+    job.state = state;
+    ASSERT_TRUE(store().InsertJob(job).ok());
+  }
+  EXPECT_TRUE(store().HasUncommittedWrites());
+  auto counts = store().CountJobsByState();
+  ASSERT_TRUE(counts.ok());
+  EXPECT_EQ(*counts,
+            (std::map<JobState, int64_t>{
+                {JobState::kPending, 3}, {JobState::kSucceeded, 1}, {JobState::kFailed, 1}}));
+  ASSERT_TRUE(store().Flush().ok());
+  EXPECT_FALSE(store().HasUncommittedWrites());
+  // A read-only connection sees the committed counts.
+  auto reader = OpenSqliteStoreReadOnly(path());
+  ASSERT_TRUE(reader.ok());
+  auto committed = (*reader)->CountJobsByState();
+  ASSERT_TRUE(committed.ok());
+  EXPECT_EQ(committed->at(JobState::kPending), 3);
+}
+
 TEST_F(StoreTest, ListJobsPagesNewestFirst) {
   std::vector<JobId> ids;
   for (int i = 0; i < 25; ++i) {
