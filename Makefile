@@ -11,7 +11,7 @@ FUZZ_TARGETS := json yaml http trace
 PYTHON ?= /usr/bin/python3
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps build binaries run stop test unit asan integration fuzz bench-fuzz bench-submit bench-sched bench-sim bench-tune bench-experiment bench-http bench-durability format clean
+.PHONY: all deps test-deps build binaries run stop test unit asan integration fuzz bench-fuzz bench-submit bench-sched bench-sim bench-tune bench-experiment bench-http bench-durability bench-notebooks format clean
 
 all: build
 
@@ -71,6 +71,11 @@ bench-submit: build
 
 bench-durability: binaries
 	CORRAL_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) bench/durability/kill_loop.py
+
+# Notebooks with real Jupyter: start -> usable (20 starts), with preemption, 100 open at once.
+bench-notebooks: binaries
+	./scripts/install-deps.sh test
+	CORRAL_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) bench/notebooks/bench_notebooks.py $(NB_ARGS)
 
 bench-http: build
 	./bench/http/run.sh $(BUILD) $(if $(DURATION),--duration $(DURATION))

@@ -11,6 +11,9 @@ build_pkgs=(
 )
 test_pkgs=(python3 python3-pytest python3-yaml procps psmisc curl python3-optuna python3-sklearn python3-numpy
   clang-14 libfuzzer-14-dev)
+# Notebooks: the real Jupyter server and kernel, sshd/ssh/scp, and a WebSocket client for tests.
+test_pkgs+=(jupyter-server python3-notebook python3-ipykernel openssh-server openssh-client
+  python3-websocket)
 bench_pkgs=(python3-optuna python3-sklearn python3-numpy sqlite3)
 
 want=("${build_pkgs[@]}")
