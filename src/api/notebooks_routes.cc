@@ -69,7 +69,11 @@ bool IsBase64(std::string_view s) {
 
 }  // namespace
 
-Result<std::string> CheckSshPublicKey(const std::string& field, const std::string& line) {
+Result<std::string> CheckSshPublicKey(const std::string& field, const std::string& text) {
+  // A pasted key usually ends with a newline; one line it must still be.
+  size_t begin = text.find_first_not_of(" \t\r\n");
+  size_t end = text.find_last_not_of(" \t\r\n");
+  std::string line = begin == std::string::npos ? "" : text.substr(begin, end - begin + 1);
   if (line.empty() || line.size() > kMaxKeyBytes)
     return InvalidArgument(field, "must be one public key line of at most 16 KiB");
   for (unsigned char c : line) {
