@@ -55,16 +55,19 @@ def timed_start(client, **body):
     return time.perf_counter() - t0, view
 
 
-def bare_jupyter_start(work):
+def bare_jupyter_start(work, app):
     """A Jupyter server started directly (no Corral), polled every 20 ms: the floor."""
     port = 39000 + os.getpid() % 1000
     env = {"HOME": str(work), "PATH": "/usr/bin:/bin", "JUPYTER_TOKEN": "bench",
            "JUPYTER_RUNTIME_DIR": str(work / "rt")}
     t0 = time.perf_counter()
+    command = (["/usr/bin/python3", "-m", "notebook"] if app == "notebook"
+               else ["jupyter-server"])
+    config = "NotebookApp" if app == "notebook" else "ServerApp"
     p = subprocess.Popen(["setpriv", "--reuid", "65534", "--regid", "65534", "--clear-groups",
-                          "/usr/bin/python3", "-m", "notebook", "--no-browser", "--ip=127.0.0.1",
-                          f"--port={port}", "--NotebookApp.port_retries=0",
-                          "--NotebookApp.base_url=/nb/0/", f"--notebook-dir={work}"],
+                          *command, "--no-browser", "--ip=127.0.0.1",
+                          f"--port={port}", f"--{config}.port_retries=0",
+                          f"--{config}.base_url=/nb/0/", f"--notebook-dir={work}"],
                          env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         while True:
@@ -96,16 +99,18 @@ def main():
     ap.add_argument("--preempt-starts", type=int, default=5)
     ap.add_argument("--open", type=int, default=100)
     ap.add_argument("--api-seconds", type=float, default=10)
+    ap.add_argument("--app", choices=("notebook", "server"), default="notebook",
+                    help="the server's --notebook-app")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="corral-bench-nb-"))
     os.chmod(work, 0o777)
     (work / "bare").mkdir(mode=0o777)
     os.chmod(work / "bare", 0o777)
 
-    bare = [bare_jupyter_start(work / "bare") for _ in range(3)]
+    bare = [bare_jupyter_start(work / "bare", args.app) for _ in range(3)]
 
     gpus = 8
-    server = Server(work / "data", gpus=gpus, extra=["--opportunistic-grace", "5"]).start()
+    server = Server(work / "data", gpus=gpus, extra=["--opportunistic-grace", "5", "--notebook-app", args.app]).start()
     try:
         admin = server.client()
         starts = []
@@ -116,7 +121,7 @@ def main():
         print(f"start -> usable over {len(starts)} starts: median {statistics.median(starts):.2f} s, "
               f"p95 {pct(starts, 95):.2f} s, max {max(starts):.2f} s "
               f"(target median <= 1.0 s; JupyterHub local spawner {JUPYTERHUB_ANCHOR_S:.2f} s "
-              f"per NOTES.md; bare Jupyter here {statistics.median(bare):.2f} s)")
+              f"per NOTES.md; bare {args.app} start here {statistics.median(bare):.2f} s)")
 
         # Every GPU busy with opportunistic work: the notebook's start includes a preemption.
         filler = [admin.submit(command=["sleep", "3600"], resources={"gpus": 1},
