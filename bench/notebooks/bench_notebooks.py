@@ -30,6 +30,11 @@ from conftest import ApiError, Server  # noqa: E402
 JUPYTERHUB_ANCHOR_S = 1.30
 
 
+def ts(text):
+    from datetime import datetime
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+
+
 def pct(values, p):
     s = sorted(values)
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
@@ -113,15 +118,23 @@ def main():
     server = Server(work / "data", gpus=gpus, extra=["--opportunistic-grace", "5", "--notebook-app", args.app]).start()
     try:
         admin = server.client()
-        starts = []
+        starts, launch, jupyter = [], [], []
         for i in range(args.starts):
             s, view = timed_start(admin, name=f"s{i}", gpus=1)
             starts.append(s)
+            # Where the time went: Corral's part (accepted -> the job's processes run) and
+            # Jupyter's (running -> first answer, as the prober saw it).
+            job = admin.job(view["job"])
+            launch.append(ts(job["started_at"]) - ts(view["created_at"]))
+            jupyter.append(ts(view["ready_at"]) - ts(job["started_at"]))
             admin.request("DELETE", f"/api/v1/notebooks/{view['id']}")
         print(f"start -> usable over {len(starts)} starts: median {statistics.median(starts):.2f} s, "
               f"p95 {pct(starts, 95):.2f} s, max {max(starts):.2f} s "
               f"(target median <= 1.0 s; JupyterHub local spawner {JUPYTERHUB_ANCHOR_S:.2f} s "
               f"per NOTES.md; bare {args.app} start here {statistics.median(bare):.2f} s)")
+        print(f"  of which accepted -> running (scheduling, durable launch, shim): median "
+              f"{statistics.median(launch):.3f} s; running -> Jupyter's first answer: median "
+              f"{statistics.median(jupyter):.3f} s")
 
         # Every GPU busy with opportunistic work: the notebook's start includes a preemption.
         filler = [admin.submit(command=["sleep", "3600"], resources={"gpus": 1},

@@ -17,6 +17,7 @@ namespace {
 constexpr int kMaxGpus = 1024;
 constexpr int kListLimit = 1000;
 constexpr Duration kShortestCheckInterval{500};
+constexpr std::string_view kJobNamePrefix = "notebook-";
 
 bool IsNotebookJob(const std::optional<JobParent>& parent) {
   return parent && parent->kind == ParentKind::kNotebook;
@@ -102,7 +103,10 @@ Status NotebookController::Recover() {
 
 Result<NotebookView> NotebookController::Create(const jobs::Caller& caller,
                                                 NotebookRequest request) {
-  if (!request.name.empty()) CORRAL_RETURN_IF_ERROR(rules::CheckName("name", request.name));
+  // Room for the job's name, "notebook-<name>", under the same rule.
+  if (!request.name.empty())
+    CORRAL_RETURN_IF_ERROR(
+        rules::CheckName("name", request.name, rules::kMaxNameBytes - kJobNamePrefix.size()));
   if (request.gpus < 0 || request.gpus > kMaxGpus)
     return InvalidArgument("gpus", fmt::format("must be between 0 and {}", kMaxGpus));
   std::string prefix;
@@ -139,7 +143,7 @@ Result<NotebookView> NotebookController::Create(const jobs::Caller& caller,
   if (n.name.empty()) n.name = fmt::format("nb-{}", n.id.value);
 
   JobSpec spec;
-  spec.name = "notebook-" + n.name;
+  spec.name = std::string(kJobNamePrefix) + n.name;
   spec.script = LaunchScript(options_.app);
   spec.resources.gpus = n.gpus;
   spec.priority = PriorityClass::kInteractive;

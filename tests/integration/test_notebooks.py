@@ -80,7 +80,18 @@ def execute(ws, code, wait=True):
 
 def test_notebook_kernel_through_the_proxy_only_for_its_owner(server, admin, users):
     alice, bob = users["alice"], users["bob"]
+    # Bad requests name their field and make nothing.
+    for body, field in (({"gpus": -1}, "gpus"), ({"environment": "nope"}, "environment"),
+                        ({"name": "a b"}, "name"), ({"idle_timeout_s": 0}, "idle_timeout_s"),
+                        ({"colour": 1}, "colour")):
+        with pytest.raises(ApiError) as e:
+            alice.post("/api/v1/notebooks", body)
+        assert e.value.status == 400 and e.value.body["error"]["details"]["field"] == field
+    assert alice.get("/api/v1/notebooks?ended=1")["notebooks"] == []
     nb = start_notebook(alice, name="lab", gpus=1)
+    with pytest.raises(ApiError) as e:
+        alice.post("/api/v1/notebooks", {"name": "lab"})
+    assert e.value.status == 409
     assert nb["url"].endswith(f"/nb/{nb['id']}/") and nb["node"] and nb["start_seconds"] > 0
     assert gpus_in_use(admin) == 1
     # The job is an interactive one of alice's; the Jupyter token is in no spec or listing.
