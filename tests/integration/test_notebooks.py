@@ -50,6 +50,14 @@ def wait_for(predicate, timeout=30):
     return predicate()
 
 
+def stop_all(client):
+    """Stops the client's notebooks and waits for their jobs to end: stopping the server alone
+    would leave them running, as it leaves every job (they are re-adopted on restart)."""
+    for nb in client.get("/api/v1/notebooks")["notebooks"]:
+        client.request("DELETE", f"/api/v1/notebooks/{nb['id']}")
+        client.wait(nb["job"], timeout=30)
+
+
 def kernel_socket(server, client, nb, kernel_id):
     ws_url = server.url.replace("http://", "ws://")
     return websocket.create_connection(
@@ -172,6 +180,7 @@ def test_idle_notebook_is_culled_but_not_one_with_a_busy_kernel(tmp_path):
         ended = admin.get("/api/v1/notebooks?ended=1")["notebooks"]
         assert {n["name"]: n["state"] for n in ended} == {"idle": "culled", "busy": "ready"}
     finally:
+        stop_all(s.client())
         s.stop()
 
 
@@ -202,7 +211,11 @@ def test_ssh_and_scp_through_the_tunnel_with_the_owners_key_only(server, admin, 
     assert r.returncode == 0, r.stderr
     dave.post("/api/v1/ssh-keys", {"key": (tmp_path / "id_dave.pub").read_text()})
 
-    nb = start_notebook(carol, name="box", gpus=1)
+    r = server.cli("notebook", "start", "--gpus", "1", "--name", "box", token=carol.token)
+    assert r.returncode == 0, r.stderr
+    assert "4 of 4 GPUs free" in r.stderr and "ready in" in r.stderr
+    nb = carol.get("/api/v1/notebooks")["notebooks"][0]
+    assert nb["state"] == "ready" and r.stdout.strip() == nb["url"]
     ssh_opts = ["-i", str(keys["carol"]), "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"]
     r = server.cli("ssh", "box", *ssh_opts, "--", "id -un; echo gpus=$CUDA_VISIBLE_DEVICES",
                    token=carol.token)
@@ -238,4 +251,4 @@ def test_ssh_and_scp_through_the_tunnel_with_the_owners_key_only(server, admin, 
 
     config = server.cli("ssh-config", token=carol.token).stdout
     assert "Host corral-box" in config and "ssh-proxy box" in config
-    carol.request("DELETE", f"/api/v1/notebooks/{nb['id']}")
+    stop_all(carol)
