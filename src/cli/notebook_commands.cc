@@ -105,6 +105,7 @@ int NotebookStartCommand(CommandContext& ctx, const NotebookStartOptions& o) {
   ctx.err << ": starting\n";
   auto started = std::chrono::steady_clock::now();
   std::string last_message;
+  bool first_wait = true;
   while (Text(nb, "state") == "starting") {
     std::string message = Text(nb, "message");
     if (message != last_message && !message.empty()) ctx.err << "  " << message << "\n";
@@ -114,8 +115,10 @@ int NotebookStartCommand(CommandContext& ctx, const NotebookStartOptions& o) {
       ctx.err << "still starting after " << o.wait_s << " s; `corral notebook list` follows it\n";
       return kExitFailure;
     }
-    // The server answers as soon as the notebook is ready (or after 10 s, to report progress).
-    auto next = ctx.api.GetJson("/notebooks/" + id + "?wait_s=10");
+    // The server answers as soon as the notebook is ready, or after a while to report progress:
+    // soon the first time (the scheduler's reason comes with its next pass), then every 10 s.
+    auto next = ctx.api.GetJson("/notebooks/" + id + "?wait_s=" + (first_wait ? "1" : "10"));
+    first_wait = false;
     if (!next.ok()) return ReportFailure(next.status(), ctx.api.connection(), ctx.err);
     nb = *next;
   }
