@@ -119,6 +119,14 @@ Result<NotebookView> NotebookController::Create(const jobs::Caller& caller,
                                          request.environment));
     prefix = it->second;
   }
+  // What no node could ever hold is refused before anything is stored.
+  int most_gpus = 0;
+  for (const jobs::NodeView& node : jobs_.Nodes())
+    if (node.up) most_gpus = std::max(most_gpus, static_cast<int>(node.gpus.size()));
+  if (request.gpus > most_gpus)
+    return Status(StatusCode::kInfeasible,
+                  fmt::format("no node has {} GPUs (the most is {})", request.gpus, most_gpus),
+                  "gpus");
   if (request.idle_timeout && request.idle_timeout->count() < 1000)
     return InvalidArgument("idle_timeout_s", "must be at least 1 second");
   if (!request.name.empty()) {

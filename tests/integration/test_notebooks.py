@@ -95,6 +95,9 @@ def test_notebook_kernel_through_the_proxy_only_for_its_owner(server, admin, use
         with pytest.raises(ApiError) as e:
             alice.post("/api/v1/notebooks", body)
         assert e.value.status == 400 and e.value.body["error"]["details"]["field"] == field
+    with pytest.raises(ApiError) as e:
+        alice.post("/api/v1/notebooks", {"gpus": 99})
+    assert e.value.status == 422 and e.value.body["error"]["details"]["field"] == "gpus"
     assert alice.get("/api/v1/notebooks?ended=1")["notebooks"] == []
     nb = start_notebook(alice, name="lab", gpus=1)
     with pytest.raises(ApiError) as e:
