@@ -14,6 +14,7 @@ NINJA_JOBS ?= $(shell nproc)
 .PHONY: all deps test-deps build test-build binaries ui run stop test unit asan integration fuzz format clean
 .PHONY: bench-fuzz bench-ui bench-submit bench-sched bench-sim bench-tune bench-experiment
 .PHONY: bench-http bench-durability bench-metrics
+.PHONY: bench-notebooks
 
 all: build
 
@@ -86,6 +87,11 @@ bench-durability: binaries
 
 bench-metrics: binaries
 	CORRAL_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) bench/metrics/scrape_bench.py
+
+# Notebooks with real Jupyter: start -> usable (20 starts), with preemption, 100 open at once.
+bench-notebooks: binaries
+	./scripts/install-deps.sh test
+	CORRAL_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) bench/notebooks/bench_notebooks.py $(NB_ARGS)
 
 bench-http: build
 	./bench/http/run.sh $(BUILD) $(if $(DURATION),--duration $(DURATION))

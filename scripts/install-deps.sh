@@ -14,6 +14,9 @@ test_pkgs=(python3 python3-pytest python3-yaml procps psmisc curl python3-optuna
 # Per feature, one line each: the web UI's browser tests; monitoring (a real Prometheus).
 test_pkgs+=(chromium)
 test_pkgs+=(python3-prometheus-client prometheus)
+# Notebooks: the real Jupyter server and kernel, sshd/ssh/scp, and a WebSocket client for tests.
+test_pkgs+=(jupyter-server python3-notebook python3-ipykernel openssh-server openssh-client
+  python3-websocket)
 bench_pkgs=(python3-optuna python3-sklearn python3-numpy sqlite3)
 
 # The web UI builds with node + npm: Debian's (npm is its own package there) unless the machine

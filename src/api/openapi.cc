@@ -262,6 +262,34 @@ json Build() {
   paths["/api/v1/experiments/{id}/resume"]["post"] =
       Op("Resume a stopped experiment", {{"200", {{"description", "experiment"}}}},
          {{"parameters", {exp_id}}});
+  json nb_id = Param("id", "path", "integer", "notebook id");
+  paths["/api/v1/notebooks"]["post"] =
+      Op("Start a notebook {name?, gpus?, environment?, idle_timeout_s?}",
+         {{"201", {{"description", "the notebook, starting"}}}});
+  paths["/api/v1/notebooks"]["get"] =
+      Op("The caller's notebooks", {{"200", {{"description", "notebooks"}}}},
+         {{"parameters",
+           {Param("ended", "query", "boolean", "include ended ones"),
+            Param("all", "query", "boolean", "everyone's (admin)")}}});
+  paths["/api/v1/notebooks/{id}"]["get"] =
+      Op("A notebook", {{"200", {{"description", "notebook"}}}},
+         {{"parameters",
+           {nb_id, Param("wait_s", "query", "integer",
+                         "wait up to this long (1-60 s) while it is starting")}}});
+  paths["/api/v1/notebooks/{id}"]["delete"] =
+      Op("Stop a notebook", {{"200", {{"description", "notebook"}}}}, {{"parameters", {nb_id}}});
+  paths["/api/v1/notebooks/{id}/ssh"]["get"] =
+      Op("WebSocket tunnel to the notebook's sshd (owner only)",
+         {{"101", {{"description", "binary messages carry the SSH stream"}}}},
+         {{"parameters", {nb_id}}});
+  paths["/api/v1/ssh-keys"]["get"] =
+      Op("The caller's public SSH keys", {{"200", {{"description", "keys"}}}});
+  paths["/api/v1/ssh-keys"]["post"] =
+      Op("Register a public key {key}", {{"201", {{"description", "the key"}}}});
+  paths["/api/v1/environments"]["get"] =
+      Op("Named environments", {{"200", {{"description", "name: prefix"}}}});
+  paths["/api/v1/environments"]["put"] =
+      Op("Replace the named environments (admin)", {{"200", {{"description", "name: prefix"}}}});
   paths["/api/v1/whoami"]["get"] = Op("The caller", {{"200", {{"description", "name and role"}}}});
   json user_body = {{"type", "object"},
                     {"properties",

@@ -76,6 +76,10 @@ std::string TrialToken(const std::string& key, const TrialScope& scope) {
   return std::string(kTrialTokenPrefix) + text + "_" + Mac(key, "trial:" + text);
 }
 
+std::string NotebookServerToken(const std::string& key, int64_t notebook) {
+  return Mac(key, "notebook-server:" + std::to_string(notebook));
+}
+
 std::optional<TrialScope> VerifyTrialToken(const std::string& key, std::string_view token) {
   if (key.empty() || token.substr(0, kTrialTokenPrefix.size()) != kTrialTokenPrefix)
     return std::nullopt;

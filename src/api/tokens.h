@@ -33,4 +33,8 @@ std::string TrialToken(const std::string& key, const TrialScope& scope);
 std::optional<TrialScope> VerifyTrialToken(const std::string& key, std::string_view token);
 inline constexpr std::string_view kTrialTokenPrefix = "corral_trial_";
 
+// A secret for one notebook's Jupyter server, derived (HMAC-SHA256 under the same key, in a
+// purpose of its own) so that the server can make it again after a restart without storing it.
+std::string NotebookServerToken(const std::string& key, int64_t notebook);
+
 }  // namespace corral::api

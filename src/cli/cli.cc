@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/exit_codes.h"
 #include "cli/http_client.h"
+#include "cli/notebook_commands.h"
 #include "cli/run_args.h"
 #include "cli/terminal_input.h"
 #include "cli/tune_command.h"
@@ -199,6 +200,45 @@ int RunCli(int argc, char** argv) {
   token_revoke->fallthrough();
   token_revoke->add_option("id", token_options.id, "Token id (from `corral token ls`)")->required();
 
+  // notebooks and SSH into them
+  NotebookStartOptions nb_start;
+  std::string nb_target, ssh_key_arg;
+  bool nb_all = false, nb_ended = false, nb_no_wait = false;
+  double nb_idle_timeout = 0;
+  CLI::App* notebook = app.add_subcommand("notebook", "Jupyter notebooks on demand");
+  notebook->require_subcommand(1);
+  CLI::App* nb_start_cmd = notebook->add_subcommand(
+      "start", "Start a notebook: shows free GPUs, waits until it is ready, prints its URL");
+  nb_start_cmd->add_option("--gpus", nb_start.gpus, "GPUs for the notebook")->check(kNonNegative);
+  nb_start_cmd->add_option("--name", nb_start.name, "Name (default nb-<id>)");
+  nb_start_cmd->add_option("--env", nb_start.environment,
+                           "Named environment (GET /api/v1/environments lists them)");
+  CLI::Option* nb_idle = nb_start_cmd->add_option(
+      "--idle-timeout", nb_idle_timeout, "Seconds idle before it is stopped (server default 1 h)");
+  nb_start_cmd->add_flag("--no-wait", nb_no_wait, "Return at once instead of waiting");
+  CLI::App* nb_list = notebook->add_subcommand("list", "List your notebooks");
+  nb_list->alias("ls");
+  nb_list->add_flag("-a,--all", nb_all, "Every user's notebooks (admin)");
+  nb_list->add_flag("--ended", nb_ended, "Include stopped, culled and failed ones");
+  CLI::App* nb_open = notebook->add_subcommand("open", "Print a notebook's URL");
+  nb_open->add_option("name", nb_target, "Notebook name or id")->required();
+  CLI::App* nb_stop = notebook->add_subcommand("stop", "Stop a notebook; its GPUs return at once");
+  nb_stop->add_option("name", nb_target, "Notebook name or id")->required();
+  CLI::App* ssh_key = app.add_subcommand("ssh-key", "Manage your public keys for SSH");
+  ssh_key->require_subcommand(1);
+  CLI::App* ssh_key_add = ssh_key->add_subcommand("add", "Register a public key (file or -)");
+  ssh_key_add->add_option("file", ssh_key_arg, "e.g. ~/.ssh/id_ed25519.pub")->required();
+  CLI::App* ssh_key_ls = ssh_key->add_subcommand("ls", "List your public keys");
+  CLI::App* ssh_key_rm = ssh_key->add_subcommand("rm", "Remove a public key by id");
+  ssh_key_rm->add_option("id", ssh_key_arg, "Key id (from `corral ssh-key ls`)")->required();
+  CLI::App* ssh = app.add_subcommand("ssh", "SSH into a notebook: corral ssh NAME [ssh args]");
+  ssh->add_option("name", nb_target, "Notebook name or id")->required();
+  CLI::App* ssh_config =
+      app.add_subcommand("ssh-config", "Print ~/.ssh/config Host blocks for your notebooks");
+  CLI::App* ssh_proxy =
+      app.add_subcommand("ssh-proxy", "ProxyCommand: bridge stdin/stdout to a notebook's sshd");
+  ssh_proxy->add_option("name", nb_target, "Notebook name or id")->required();
+
   app.require_subcommand(1);
 
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -223,6 +263,12 @@ int RunCli(int argc, char** argv) {
     }
   }
   SplitRunArgs split = SplitRunCommand(args, takes_value);
+  // `corral ssh NAME [ssh args...]`: everything after the name belongs to ssh.
+  std::vector<std::string> ssh_args;
+  if (size_t at = FindSubcommand(args, takes_value); at + 2 < args.size() && args[at] == "ssh") {
+    ssh_args.assign(args.begin() + static_cast<std::ptrdiff_t>(at) + 2, args.end());
+    split.options.assign(args.begin(), args.begin() + static_cast<std::ptrdiff_t>(at) + 2);
+  }
   try {
     // CLI11 consumes the vector from the back.
     std::vector<std::string> reversed(split.options.rbegin(), split.options.rend());
@@ -285,6 +331,20 @@ int RunCli(int argc, char** argv) {
     while (rf.workdir.size() > 1 && rf.workdir.back() == '/') rf.workdir.pop_back();
     return RunCommand(ctx, std::move(flags.run));
   }
+  if (nb_start_cmd->parsed()) {
+    if (nb_idle->count() > 0) nb_start.idle_timeout_s = nb_idle_timeout;
+    nb_start.wait = !nb_no_wait;
+    return NotebookStartCommand(ctx, nb_start);
+  }
+  if (nb_list->parsed()) return NotebookListCommand(ctx, nb_all, nb_ended);
+  if (nb_open->parsed()) return NotebookOpenCommand(ctx, nb_target);
+  if (nb_stop->parsed()) return NotebookStopCommand(ctx, nb_target);
+  if (ssh_key_add->parsed()) return SshKeyAddCommand(ctx, ssh_key_arg);
+  if (ssh_key_ls->parsed()) return SshKeyListCommand(ctx);
+  if (ssh_key_rm->parsed()) return SshKeyRemoveCommand(ctx, ssh_key_arg);
+  if (ssh->parsed()) return SshCommand(ctx, SelfPath(argv[0]), nb_target, ssh_args);
+  if (ssh_config->parsed()) return SshConfigCommand(ctx, SelfPath(argv[0]));
+  if (ssh_proxy->parsed()) return SshProxyCommand(ctx, nb_target);
   if (ps->parsed()) return PsCommand(ctx, flags.ps);
   if (describe->parsed()) return DescribeCommand(ctx, flags.job_id);
   if (logs->parsed()) {

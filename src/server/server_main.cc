@@ -19,6 +19,8 @@
 #include "api/event_hub.h"
 #include "api/experiments_routes.h"
 #include "api/json_reader.h"
+#include "api/notebook_proxy.h"
+#include "api/notebooks_routes.h"
 #include "api/queue_json.h"
 #include "api/tokens.h"
 #include "common/log.h"
@@ -29,6 +31,8 @@
 #include "jobs/job_controller.h"
 #include "metrics/http_stats.h"
 #include "metrics/server_metrics.h"
+#include "notebook/jupyter_prober.h"
+#include "notebook/notebook_controller.h"
 #include "sched/scheduler.h"
 #include "server/control_loop.h"
 #include "server/http_server.h"
@@ -148,6 +152,17 @@ Status LoadQueues(store::Store& store, jobs::JobController& controller, const st
   return controller.SetQueues(queues);
 }
 
+// Named environments for notebooks and jobs: a file given at start replaces the stored ones.
+Status LoadEnvironments(notebook::NotebookController& notebooks, const std::string& file) {
+  if (file.empty()) return Status::Ok();
+  std::ifstream in(file);
+  if (!in) return InvalidArgument("--environments-file", "cannot read " + file);
+  std::string body((std::istreambuf_iterator<char>(in)), {});
+  CORRAL_ASSIGN_OR_RETURN(auto parsed, api::ParseBody(body, "application/yaml"));
+  CORRAL_ASSIGN_OR_RETURN(auto environments, api::ParseEnvironments(parsed));
+  return notebooks.SetEnvironments(std::move(environments));
+}
+
 }  // namespace
 
 int RunServer(int argc, char** argv) {
@@ -237,6 +252,25 @@ int RunServer(int argc, char** argv) {
                  "(Prometheus: authorization.credentials_file); admins' tokens always may");
   app.add_flag("--metrics-allow-loopback", metrics_loopback,
                "Let scrapes from 127.0.0.1/::1 read /metrics without credentials");
+  double notebook_idle_timeout_s = 3600, notebook_idle_check_s = 60;
+  std::string notebook_app = "notebook", environments_file;
+  app.add_option("--notebook-idle-timeout", notebook_idle_timeout_s,
+                 "Seconds a notebook may sit idle (no activity, no busy kernel, no connection) "
+                 "before it is stopped; a notebook may ask for its own")
+      ->check(CLI::Range(1.0, 1e8))
+      ->capture_default_str();
+  app.add_option("--notebook-idle-check-interval", notebook_idle_check_s,
+                 "Most seconds between two idle checks of a notebook")
+      ->check(CLI::Range(0.1, 86400.0))
+      ->capture_default_str();
+  app.add_option("--notebook-app", notebook_app,
+                 "Jupyter application notebooks run: notebook (classic UI and API) or server "
+                 "(jupyter-server, API only)")
+      ->check(CLI::IsMember({"notebook", "server"}))
+      ->capture_default_str();
+  app.add_option("--environments-file", environments_file,
+                 "YAML/JSON named environments: environments: {name: /prefix} (replaces the "
+                 "stored ones; PUT /api/v1/environments changes them live)");
   std::string ui_dir = DefaultUiDir();
   app.add_option("--ui-dir", ui_dir,
                  "Directory of the web UI's files, served at / (default: share/corral/ui beside "
@@ -430,6 +464,32 @@ int RunServer(int argc, char** argv) {
                        });
       });
   experiments.set_output_follower(&output_follower);
+  notebook::NotebookControllerOptions nopts;
+  nopts.idle_timeout = seconds(notebook_idle_timeout_s);
+  nopts.idle_check_interval = seconds(notebook_idle_check_s);
+  nopts.app = notebook_app;
+  nopts.token = [key = *trial_key](NotebookId id) {
+    return api::NotebookServerToken(key, id.value);
+  };
+  nopts.account_of = [&users = **store, account_policy](UserId id) -> std::string {
+    auto user = users.FindUserById(id);
+    if (!user.ok() || !*user) return "";
+    auto account = exec::ResolveJobAccount((*user)->name, (*user)->unix_user, account_policy);
+    return account.ok() ? account->name : "";
+  };
+  notebook::NotebookController notebooks(**store, controller, clock, nopts);
+  notebooks.set_wake([&control, &notebooks] {
+    api::PostNamed(control, "notebooks.tick", [&notebooks] { notebooks.Tick(); });
+  });
+  controller.AddObserver(&notebooks);
+  controller.AddLaunchEnvProvider(&notebooks);
+  // Notebooks' readiness and idleness are asked of their Jupyter servers on the prober's thread.
+  notebook::JupyterProber prober([&control, &notebooks](notebook::ProbeResult r) {
+    api::PostNamed(control, "notebooks.probe",
+                   [&notebooks, r = std::move(r)] { notebooks.OnProbe(r); });
+  });
+  notebooks.set_prober([&prober](notebook::ProbeTarget t) { prober.Watch(std::move(t)); },
+                       [&prober](NotebookId id) { prober.Forget(id); });
   executor->SetEventSink([&control, &controller](exec::ExecEvent ev) {
     api::PostNamed(control, "jobs.exec_event",
                    [&controller, ev = std::move(ev)] { controller.OnExecEvent(ev); });
@@ -446,6 +506,14 @@ int RunServer(int argc, char** argv) {
     fprintf(stderr, "corral server: recovering experiments: %s\n", s.ToString().c_str());
     return 1;
   }
+  if (Status s = notebooks.Recover(); !s.ok()) {
+    fprintf(stderr, "corral server: recovering notebooks: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  if (Status s = LoadEnvironments(notebooks, environments_file); !s.ok()) {
+    fprintf(stderr, "corral server: environments: %s\n", s.ToString().c_str());
+    return 2;
+  }
   if (Status s = (*store)->Flush(); !s.ok()) {
     fprintf(stderr, "corral server: %s\n", s.ToString().c_str());
     return 1;
@@ -461,6 +529,10 @@ int RunServer(int argc, char** argv) {
   MetricsEndpoint metrics_endpoint(control, controller, service.authenticator(), instruments,
                                    metrics_access);
   metrics_endpoint.SetReadPool(&readers);
+  api::NotebooksRoutes notebook_routes(control, notebooks, service.limits().max_body_bytes);
+  for (const char* collection : {"notebooks", "ssh-keys", "environments"})
+    service.Mount(collection, &notebook_routes);
+  api::NotebookProxy notebook_proxy(service.authenticator(), notebooks.directory());
   hopts.host = host;
   hopts.port = static_cast<uint16_t>(port);
   hopts.max_body_bytes = service.limits().max_body_bytes;
@@ -470,9 +542,10 @@ int RunServer(int argc, char** argv) {
     const char* route = metrics::RouteClass(r.path);
     api::TaskNameScope task(route);
     const auto start = std::chrono::steady_clock::now();
-    api::HttpResponse response = r.path == "/metrics"                ? metrics_endpoint.Handle(r)
-                                 : ui && StaticFiles::Serves(r.path) ? ui->Handle(r)
-                                                                     : service.Handle(r);
+    api::HttpResponse response = r.path == "/metrics"                 ? metrics_endpoint.Handle(r)
+                                 : api::NotebookProxy::Serves(r.path) ? notebook_proxy.Handle(r)
+                                 : ui && StaticFiles::Serves(r.path)  ? ui->Handle(r)
+                                                                      : service.Handle(r);
     instruments.http.Record(
         route, r.method, response.status,
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());

@@ -152,7 +152,38 @@ constexpr const char* kUserUnixAccount = R"sql(
 ALTER TABLE users ADD COLUMN unix_user TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<Migration, 7> kMigrations{{
+// Notebooks (Jupyter servers run as interactive jobs) and the public keys users reach them by.
+constexpr const char* kNotebooks = R"sql(
+CREATE TABLE notebooks (
+  id              INTEGER PRIMARY KEY AUTOINCREMENT,
+  owner_id        INTEGER NOT NULL REFERENCES users(id),
+  owner_name      TEXT NOT NULL,
+  name            TEXT NOT NULL,
+  state           TEXT NOT NULL,
+  message         TEXT NOT NULL DEFAULT '',
+  gpus            INTEGER NOT NULL,
+  environment     TEXT NOT NULL DEFAULT '',
+  idle_timeout_ms INTEGER NOT NULL,
+  job_id          INTEGER,
+  attempt         INTEGER NOT NULL DEFAULT 0,
+  port            INTEGER NOT NULL DEFAULT 0,
+  ssh_port        INTEGER NOT NULL DEFAULT 0,
+  created_at      INTEGER NOT NULL,
+  ready_at        INTEGER,
+  ended_at        INTEGER
+);
+CREATE INDEX notebooks_by_owner ON notebooks(owner_id, id);
+CREATE INDEX notebooks_active ON notebooks(id) WHERE ended_at IS NULL;
+CREATE TABLE ssh_keys (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  key        TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX ssh_keys_by_user ON ssh_keys(user_id, id);
+)sql";
+
+constexpr std::array<Migration, 8> kMigrations{{
     {"users, tokens, jobs, labels, events, settings", kInitialSchema},
     {"experiments, trials, metrics", kExperiments},
     {"trials.search_state", kTrialSearchState},
@@ -160,6 +191,7 @@ constexpr std::array<Migration, 7> kMigrations{{
     {"passwords and browser sessions", kSessions},
     {"jobs.parent", kJobParent},
     {"users.unix_user", kUserUnixAccount},
+    {"notebooks, ssh_keys", kNotebooks},
 }};
 
 }  // namespace

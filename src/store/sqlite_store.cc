@@ -34,6 +34,9 @@ constexpr const char* kJobColumns =
     "attempts, parent_kind, parent_id, parent_key";
 constexpr const char* kExperimentColumns =
     "id, owner_id, name, spec, state, sampler_state, created_at, ended_at";
+constexpr const char* kNotebookColumns =
+    "id, owner_id, owner_name, name, state, message, gpus, environment, idle_timeout_ms, job_id, "
+    "attempt, port, ssh_port, created_at, ready_at, ended_at";
 constexpr const char* kUserColumns = "id, name, role, created_at, unix_user";
 
 bool IsUniqueViolation(int code) {
@@ -104,6 +107,28 @@ Experiment ReadExperiment(const Query& q) {
   e.created_at = FromMillis(q.Int(6));
   e.ended_at = OptionalTime(q, 7);
   return e;
+}
+
+// Reads a row selected with kNotebookColumns.
+Notebook ReadNotebook(const Query& q) {
+  Notebook n;
+  n.id = NotebookId(q.Int(0));
+  n.owner = UserId(q.Int(1));
+  n.owner_name = std::string(q.Text(2));
+  n.name = std::string(q.Text(3));
+  n.state = std::string(q.Text(4));
+  n.message = std::string(q.Text(5));
+  n.gpus = static_cast<int>(q.Int(6));
+  n.environment = std::string(q.Text(7));
+  n.idle_timeout = Duration(q.Int(8));
+  n.job = JobId(q.IsNull(9) ? 0 : q.Int(9));
+  n.attempt = static_cast<int>(q.Int(10));
+  n.port = static_cast<int>(q.Int(11));
+  n.ssh_port = static_cast<int>(q.Int(12));
+  n.created_at = FromMillis(q.Int(13));
+  n.ready_at = OptionalTime(q, 14);
+  n.ended_at = OptionalTime(q, 15);
+  return n;
 }
 
 // "'pending', 'starting', ..." for every non-terminal state, so the list follows the enum.
@@ -705,6 +730,114 @@ class SqliteStore final : public Store {
       points.push_back(std::move(p));
     }
     return points;
+  }
+
+  // ---- notebooks, SSH keys ----
+
+  Status InsertNotebook(Notebook& n) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("INSERT INTO notebooks (owner_id, owner_name, name, state, message, "
+                              "gpus, environment, idle_timeout_ms, created_at) VALUES (?, ?, ?, ?, "
+                              "?, ?, ?, ?, ?)"));
+    q.Bind(1, n.owner.value)
+        .Bind(2, n.owner_name)
+        .Bind(3, n.name)
+        .Bind(4, n.state)
+        .Bind(5, n.message)
+        .Bind(6, n.gpus)
+        .Bind(7, n.environment)
+        .Bind(8, static_cast<int64_t>(n.idle_timeout.count()))
+        .Bind(9, ToMillis(n.created_at));
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    n.id = NotebookId(sqlite3_last_insert_rowid(conn_.get()));
+    return UpdateNotebook(n);
+  }
+
+  Status UpdateNotebook(const Notebook& n) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("UPDATE notebooks SET name = ?, state = ?, message = ?, job_id = ?, "
+                              "attempt = ?, port = ?, ssh_port = ?, ready_at = ?, ended_at = ? "
+                              "WHERE id = ?"));
+    q.Bind(1, n.name)
+        .Bind(2, n.state)
+        .Bind(3, n.message)
+        .Bind(4, n.job.valid() ? std::optional<int64_t>(n.job.value) : std::nullopt)
+        .Bind(5, n.attempt)
+        .Bind(6, n.port)
+        .Bind(7, n.ssh_port)
+        .Bind(8, OptionalMillis(n.ready_at))
+        .Bind(9, OptionalMillis(n.ended_at))
+        .Bind(10, n.id.value);
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(conn_.get()) == 0)
+      return NotFound(fmt::format("no notebook with id {}", n.id.value));
+    return Status::Ok();
+  }
+
+  Result<std::optional<Notebook>> GetNotebook(NotebookId id) override {
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q,
+        conn_.Prepare(fmt::format("SELECT {} FROM notebooks WHERE id = ?", kNotebookColumns)));
+    q.Bind(1, id.value);
+    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<Notebook>();
+    return std::optional<Notebook>(ReadNotebook(q));
+  }
+
+  Result<std::vector<Notebook>> ListNotebooks(std::optional<UserId> owner, bool active_only,
+                                              int limit) override {
+    std::string sql = fmt::format("SELECT {} FROM notebooks WHERE 1", kNotebookColumns);
+    if (owner) sql += " AND owner_id = ?";
+    if (active_only) sql += " AND ended_at IS NULL";
+    sql += " ORDER BY id DESC LIMIT ?";
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare(sql));
+    int index = 1;
+    if (owner) q.Bind(index++, owner->value);
+    q.Bind(index, limit);
+    std::vector<Notebook> out;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(ReadNotebook(q));
+    }
+    return out;
+  }
+
+  Status AddSshKey(SshKey& key) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("INSERT INTO ssh_keys (user_id, key, created_at) VALUES (?, ?, ?)"));
+    q.Bind(1, key.user.value).Bind(2, key.key).Bind(3, ToMillis(key.created_at));
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    key.id = sqlite3_last_insert_rowid(conn_.get());
+    return Status::Ok();
+  }
+
+  Result<std::vector<SshKey>> ListSshKeys(UserId user) override {
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("SELECT id, user_id, key, created_at FROM ssh_keys WHERE user_id = ? "
+                              "ORDER BY id"));
+    q.Bind(1, user.value);
+    std::vector<SshKey> out;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      out.push_back(
+          SshKey{q.Int(0), UserId(q.Int(1)), std::string(q.Text(2)), FromMillis(q.Int(3))});
+    }
+    return out;
+  }
+
+  Status DeleteSshKey(UserId user, int64_t id) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(auto q,
+                            conn_.Prepare("DELETE FROM ssh_keys WHERE id = ? AND user_id = ?"));
+    q.Bind(1, id).Bind(2, user.value);
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(conn_.get()) == 0) return NotFound(fmt::format("no SSH key {}", id));
+    return Status::Ok();
   }
 
   // ---- settings ----

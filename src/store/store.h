@@ -10,6 +10,7 @@
 #include "common/result.h"
 #include "model/experiment.h"
 #include "model/job.h"
+#include "model/notebook.h"
 #include "model/session.h"
 #include "model/user.h"
 
@@ -132,6 +133,20 @@ class Store {
   // A job's points ordered by (name, step, insertion); only series `name` when given.
   virtual Result<std::vector<MetricPoint>> ListMetrics(JobId job,
                                                        const std::optional<std::string>& name) = 0;
+
+  // Notebooks. InsertNotebook assigns notebook.id; UpdateNotebook rewrites every mutable field.
+  virtual Status InsertNotebook(Notebook& notebook) = 0;
+  virtual Status UpdateNotebook(const Notebook& notebook) = 0;
+  virtual Result<std::optional<Notebook>> GetNotebook(NotebookId id) = 0;
+  // Newest first; only `owner`'s when given, only those not ended when `active_only`.
+  virtual Result<std::vector<Notebook>> ListNotebooks(std::optional<UserId> owner, bool active_only,
+                                                      int limit) = 0;
+
+  // Users' public SSH keys. AddSshKey assigns key.id. DeleteSshKey: kNotFound unless `user` has
+  // a key with that id.
+  virtual Status AddSshKey(SshKey& key) = 0;
+  virtual Result<std::vector<SshKey>> ListSshKeys(UserId user) = 0;
+  virtual Status DeleteSshKey(UserId user, int64_t id) = 0;
 
   // Small key/value settings (schema version, queue config, ...).
   virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;
