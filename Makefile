@@ -11,7 +11,7 @@ FUZZ_TARGETS := json yaml http trace
 PYTHON ?= /usr/bin/python3
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps build binaries run stop test unit asan integration fuzz bench-fuzz bench-submit bench-sched bench-sim bench-tune bench-experiment bench-http bench-durability format clean
+.PHONY: all deps test-deps build binaries run stop test unit asan integration fuzz bench-fuzz bench-submit bench-sched bench-sim bench-tune bench-experiment bench-http bench-durability bench-slurm format clean
 
 all: build
 
@@ -68,6 +68,11 @@ integration:
 bench-submit: build
 	./scripts/install-deps.sh all
 	./bench/submit/run.sh $(BUILD)
+
+# Corral on the project's 2-node Slurm test cluster vs sbatch alone (root; tests/slurm/).
+bench-slurm: binaries
+	./scripts/install-deps.sh test
+	$(PYTHON) bench/slurm/run.py --build $(BUILD) $(if $(JOBS),--jobs $(JOBS))
 
 bench-durability: binaries
 	CORRAL_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) bench/durability/kill_loop.py

@@ -10,7 +10,8 @@ build_pkgs=(
   libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev
 )
 test_pkgs=(python3 python3-pytest python3-yaml procps psmisc curl python3-optuna python3-sklearn python3-numpy
-  clang-14 libfuzzer-14-dev)
+  clang-14 libfuzzer-14-dev
+  slurmctld slurmd slurm-client munge iproute2 util-linux python3-torch)
 bench_pkgs=(python3-optuna python3-sklearn python3-numpy sqlite3)
 
 want=("${build_pkgs[@]}")
