@@ -231,6 +231,8 @@ json NodesToJson(const std::vector<jobs::NodeView>& nodes) {
                       {"user", g.job ? json(g.user) : json()}});
     }
     arr.push_back({{"name", n.name},
+                   {"address", n.address},
+                   {"up", n.up},
                    {"simulated", n.simulated},
                    {"cpus", n.cpus},
                    {"memory_mb", n.memory_mb},

@@ -101,8 +101,11 @@ def _shared_dir(tmp_path):
 def test_nodes_learned_from_slurm(admin):
     nodes = {n["name"]: n for n in admin.get("/api/v1/nodes")["nodes"]}
     assert set(nodes) == {"n1", "n2"}
-    assert all(len(n["gpus"]) == 8 for n in nodes.values()) or \
-        all(n.get("gpus_total", 8) == 8 for n in nodes.values())
+    assert all(len(n["gpus"]) == 8 and n["cpus"] == 16 and n["up"] for n in nodes.values())
+    # MASTER_ADDR material: each node's NodeAddr, as the other nodes reach it.
+    addrs = {n["address"] for n in nodes.values()}
+    if Path("/run/corral-slurm/mode").read_text().strip() == "netns":
+        assert addrs == {"10.233.233.11", "10.233.233.12"}, addrs
 
 
 def test_single_job_succeeds_with_logs_and_granted_gpus(admin):
@@ -234,3 +237,34 @@ def test_server_kill9_adopts_and_job_finishes_once(slurm_server, tmp_path):
     assert len(done["attempts"]) == 1
     assert marker.read_text().count("run") == 1
     assert "done" in admin.logs(job["id"])
+
+
+def test_job_lost_with_its_node_is_requeued_on_another(admin):
+    job = admin.submit(command=["sh", "-c", "echo on $(hostname); sleep 20"],
+                       resources={"gpus": 8})
+    running = admin.wait(job["id"], states=("running",), timeout=60)
+    node = running["attempts"][-1]["replicas"][0]["node"]
+    other = "n2" if node == "n1" else "n1"
+    subprocess.run(["scontrol", "update", f"nodename={node}", "state=down",
+                    "reason=corral-test"], check=True)
+    try:
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            j = admin.job(job["id"])
+            if len(j["attempts"]) >= 2 and j["state"] == "running":
+                break
+            time.sleep(0.2)
+        # The node went down (Slurm brings it back by itself once its slurmd answers).
+        assert len(j["attempts"]) >= 2 and j["state"] == "running", j
+        assert j["attempts"][0]["end_reason"] == "node down", j["attempts"][0]
+        assert j["attempts"][-1]["replicas"][0]["node"] == other
+    finally:
+        subprocess.run(["scontrol", "update", f"nodename={node}", "state=resume"],
+                       capture_output=True)
+        admin.post(f"/api/v1/jobs/{job['id']}/cancel")
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if node in subprocess.run(["sinfo", "-h", "-t", "idle,mix,alloc", "-o", "%n"],
+                                  capture_output=True, text=True).stdout.split():
+            break
+        time.sleep(0.2)

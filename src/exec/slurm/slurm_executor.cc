@@ -87,7 +87,8 @@ SlurmExecutor::SlurmExecutor(SlurmExecutorOptions options) : options_(std::move(
   // Jobs of other accounts reach their own attempt directories below by path.
   ::chmod(options_.spool_dir.c_str(), 0711);
   ::chmod((options_.spool_dir + "/jobs").c_str(), 0711);
-  submitter_ = std::thread([this] { SubmitLoop(); });
+  for (int i = 0; i < std::max(1, options_.submit_threads); ++i)
+    submitters_.emplace_back([this] { SubmitLoop(); });
   poller_ = std::thread([this] { PollLoop(); });
 }
 
@@ -101,7 +102,8 @@ void SlurmExecutor::Shutdown() {
   }
   submit_cv_.notify_all();
   poll_cv_.notify_all();
-  if (submitter_.joinable()) submitter_.join();
+  for (auto& t : submitters_)
+    if (t.joinable()) t.join();
   if (poller_.joinable()) poller_.join();
 }
 
@@ -276,7 +278,7 @@ void SlurmExecutor::Submit(const LaunchSpec& spec) {
   };
   {
     std::lock_guard lock(mu_);
-    if (terminated_.count(key)) {
+    if (terminated_.erase(key)) {
       fail_all(ExecEvent::Kind::kExited, "terminated before it was submitted");
       return;
     }
@@ -408,7 +410,9 @@ void SlurmExecutor::PollJobs() {
     if (tracked_.empty()) return;
     snapshot = tracked_;
   }
-  auto out = Slurm("squeue", {"-h", "-t", "all", "-o", kQueueFormat});
+  // Live jobs only (pending, running, completing): listing every job Slurm still remembers
+  // (MinJobAge) costs the controller more with every job that ended.
+  auto out = Slurm("squeue", {"-h", "-o", kQueueFormat});
   if (!out.ok() || out->exit_code != 0) {
     log::Warn("squeue: {}", out.ok() ? Tail(out->err, 300) : out.status().ToString());
     return;
@@ -462,7 +466,8 @@ void SlurmExecutor::PollJobs() {
       if (auto it = tracked_.find(key); it != tracked_.end()) it->second.slurm_id = id;
   }
   if (missing.empty()) return;
-  // Gone from squeue (older than MinJobAge, or a restart in between): the completion records.
+  // Gone from squeue: finished. Slurm's completion records say how (one sacct call for all);
+  // the replicas' exit records say with what.
   std::string ids;
   for (auto& key : missing) {
     std::string id = snapshot[key].slurm_id;
@@ -491,17 +496,17 @@ void SlurmExecutor::PollJobs() {
       if (it == tracked_.end()) continue;
       misses = ++it->second.missing_polls;
     }
-    if (misses < kMissingPollsBeforeLost) continue;
-    // Nothing in Slurm knows it: what the spool recorded is all there is.
-    const std::string dir = AttemptDir(options_.spool_dir, t.job, t.attempt);
-    bool all_recorded = true;
+    // Nothing in Slurm knows it (no completion record yet, or none kept): what the spool
+    // recorded is all there is.
+    bool all_recorded = !t.slurm_id.empty();
     for (int r : t.replicas)
       if (!ReadExitRecord(ReplicaExitPath(options_.spool_dir, {t.job, t.attempt, r})))
         all_recorded = false;
-    if (all_recorded) {
+    if (all_recorded && misses >= 2) {
       FinishTracked(t, "COMPLETED", 0, 0);
       continue;
     }
+    if (misses < kMissingPollsBeforeLost) continue;
     for (int r : t.replicas) {
       ExecEvent ev = MakeEvent(ExecEvent::Kind::kLost, {t.job, t.attempt, r});
       ev.external_id = t.slurm_id;
@@ -519,6 +524,41 @@ void SlurmExecutor::FinishTracked(const Tracked& t, const std::string& state, in
                                   int batch_signal) {
   const std::string dir = AttemptDir(options_.spool_dir, t.job, t.attempt);
   const bool ran = ReadSmallFile(dir + "/slurm_job_id").has_value();
+  // The node's loss must be known before the job's end, so that the attempt ends as "node down"
+  // (requeued per its retry policy) rather than as a failure of the job itself. Slurm may have
+  // brought the node back already (ReturnToService), so it is reported down here, from the job:
+  // the nodes srun named in "Node failure on <node>", else every node of the job. The next node
+  // poll reports it up again.
+  if (state == "NODE_FAIL") {
+    std::set<std::string> failed;
+    if (auto log = ReadSmallFile(dir + "/batch.log")) {
+      const std::string marker = "Node failure on ";
+      for (size_t p = log->find(marker); p != std::string::npos; p = log->find(marker, p + 1)) {
+        size_t start = p + marker.size();
+        size_t end = log->find_first_of(" \n", start);
+        failed.insert(log->substr(start, end == std::string::npos ? end : end - start));
+      }
+    }
+    if (failed.empty())
+      for (auto& [r, node] : t.replica_nodes) failed.insert(node);
+    std::vector<NodeEvent> events;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& node : failed) {
+        auto it = known_nodes_.find(node);
+        if (it == known_nodes_.end() || !it->second.usable) continue;
+        it->second.usable = false;
+        NodeEvent ev;
+        ev.kind = NodeEvent::Kind::kDown;
+        ev.node = node;
+        ev.reason = "Slurm job " + t.slurm_id + " ended NODE_FAIL";
+        events.push_back(ev);
+      }
+    }
+    std::lock_guard lock(sink_mu_);
+    if (node_sink_)
+      for (auto& ev : events) node_sink_(ev);
+  }
   bool terminated = false;
   {
     std::lock_guard lock(mu_);
@@ -536,14 +576,18 @@ void SlurmExecutor::FinishTracked(const Tracked& t, const std::string& state, in
     ExecEvent ev = MakeEvent(ExecEvent::Kind::kExited, ref);
     ev.external_id = t.slurm_id;
     ev.timed_out = state == "TIMEOUT" || state == "DEADLINE";
-    if (auto code = ReadExitRecord(ReplicaExitPath(options_.spool_dir, ref))) {
+    if (state == "NODE_FAIL") {
+      // srun reports a replica lost with its node as exit 0.
+      ev.term_signal = 9;
+      ev.message = "Slurm job " + t.slurm_id + " ended NODE_FAIL";
+    } else if (auto code = ReadExitRecord(ReplicaExitPath(options_.spool_dir, ref))) {
       if (*code > 128 && *code < 128 + 65)
         ev.term_signal = *code - 128;
       else
         ev.exit_code = *code;
     } else if (state == "CANCELLED" || state == "PREEMPTED" || ev.timed_out) {
       ev.term_signal = 15;
-    } else if (state == "NODE_FAIL" || state == "OUT_OF_MEMORY" || state == "BOOT_FAIL") {
+    } else if (state == "OUT_OF_MEMORY" || state == "BOOT_FAIL") {
       ev.term_signal = 9;
       ev.message = "Slurm job " + t.slurm_id + " ended " + state;
     } else if (!ran && !terminated) {

@@ -30,14 +30,16 @@ struct SlurmExecutorOptions {
   Duration poll_interval{500};
   Duration node_poll_interval{2000};
   Duration command_timeout{30'000};
+  // sbatch calls in flight at once (each waits mostly on slurmctld).
+  int submit_threads = 4;
   // Submit as the job's account (sbatch --uid/--gid); only a root server may.
   bool pass_account = false;
   const Clock* clock = nullptr;  // null: system clock
 };
 
 // Runs each attempt as one Slurm job (see docs/slurm.md). Corral places; Slurm is told where
-// (--nodelist, --gres per node) and runs it. Two threads: one submits and cancels, one polls
-// squeue/sacct for every tracked job at once and scontrol for the nodes.
+// (--nodelist, --gres per node) and runs it. A few threads submit and cancel; one polls squeue
+// (and sacct) for every tracked job at once and scontrol for the nodes.
 class SlurmExecutor final : public Executor {
  public:
   explicit SlurmExecutor(SlurmExecutorOptions options);
@@ -107,7 +109,7 @@ class SlurmExecutor final : public Executor {
   std::map<std::string, SlurmNode> known_nodes_;
   bool nodes_known_ = false;
   bool stopping_ = false;
-  std::thread submitter_;
+  std::vector<std::thread> submitters_;
   std::thread poller_;
 };
 

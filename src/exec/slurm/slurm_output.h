@@ -10,7 +10,7 @@
 
 namespace corral::exec::slurm {
 
-// One line of `squeue -h -t all -o '%i|%T|%j|%N'`.
+// One line of `squeue -h -o '%i|%T|%j|%N'`.
 struct QueueRow {
   std::string job_id;
   std::string state;  // PENDING, RUNNING, COMPLETING, COMPLETED, CANCELLED, FAILED, TIMEOUT, ...
