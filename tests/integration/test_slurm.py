@@ -3,7 +3,6 @@ started with `--executor slurm`: logs, GPU grants, cancel, gangs across nodes wi
 training (torch, gloo, CPU) by plain environment and by torchrun, and adoption after kill -9."""
 
 import os
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -45,6 +44,7 @@ dist.destroy_process_group()
 def slurm_cluster():
     if os.geteuid() != 0:
         pytest.skip("the Slurm test cluster needs root (network namespaces, slurmd)")
+    was_running = _cluster_running()
     r = subprocess.run([str(START)], capture_output=True, text=True, timeout=600)
     if r.returncode != 0:
         out = (r.stdout + r.stderr)[-2000:]
@@ -52,6 +52,17 @@ def slurm_cluster():
             pytest.skip(f"Slurm cannot be installed here: {out}")
         raise AssertionError(f"start-cluster.sh failed:\n{out}")
     yield r.stdout
+    # A cluster this session started goes with it; one that was up before stays up.
+    if not was_running:
+        subprocess.run([str(STOP)], capture_output=True, timeout=120)
+
+
+def _cluster_running():
+    try:
+        pid = int(Path("/run/corral-slurm/slurmctld.pid").read_text())
+        return Path(f"/proc/{pid}/comm").read_text().strip() == "slurmctld"
+    except (OSError, ValueError):
+        return False
 
 
 @pytest.fixture(scope="module")

@@ -466,8 +466,25 @@ void SlurmExecutor::PollJobs() {
       if (auto it = tracked_.find(key); it != tracked_.end()) it->second.slurm_id = id;
   }
   if (missing.empty()) return;
-  // Gone from squeue: finished. Slurm's completion records say how (one sacct call for all);
-  // the replicas' exit records say with what.
+  // Gone from squeue: finished. When every replica recorded its exit and srun reported no node
+  // failure, those records are the result. Otherwise Slurm's completion records say how it ended
+  // (one sacct call for all; sacct -c reads the whole completion log, so only when needed).
+  std::vector<AttemptKey> unexplained;
+  for (auto& key : missing) {
+    Tracked t = snapshot[key];
+    if (auto r = resolved.find(key); r != resolved.end()) t.slurm_id = r->second;
+    bool all_recorded = !t.slurm_id.empty();
+    for (int r : t.replicas)
+      if (!ReadExitRecord(ReplicaExitPath(options_.spool_dir, {t.job, t.attempt, r})))
+        all_recorded = false;
+    auto batch_log = ReadSmallFile(AttemptDir(options_.spool_dir, t.job, t.attempt) + "/batch.log");
+    if (all_recorded && !(batch_log && batch_log->find("Node failure") != std::string::npos))
+      FinishTracked(t, "COMPLETED", 0, 0);
+    else
+      unexplained.push_back(key);
+  }
+  missing = std::move(unexplained);
+  if (missing.empty()) return;
   std::string ids;
   for (auto& key : missing) {
     std::string id = snapshot[key].slurm_id;
