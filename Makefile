@@ -15,6 +15,7 @@ NINJA_JOBS ?= $(shell nproc)
 .PHONY: bench-fuzz bench-ui bench-submit bench-sched bench-sim bench-tune bench-experiment
 .PHONY: bench-http bench-durability bench-metrics
 .PHONY: bench-notebooks
+.PHONY: bench-slurm
 
 all: build
 
@@ -81,6 +82,11 @@ integration:
 bench-submit: build
 	./scripts/install-deps.sh all
 	./bench/submit/run.sh $(BUILD)
+
+# Corral on the project's 2-node Slurm test cluster vs sbatch alone (root; tests/slurm/).
+bench-slurm: binaries
+	./scripts/install-deps.sh test
+	$(PYTHON) bench/slurm/run.py --build $(BUILD) $(if $(JOBS),--jobs $(JOBS))
 
 bench-durability: binaries
 	CORRAL_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) bench/durability/kill_loop.py

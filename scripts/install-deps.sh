@@ -17,6 +17,8 @@ test_pkgs+=(python3-prometheus-client prometheus)
 # Notebooks: the real Jupyter server and kernel, sshd/ssh/scp, and a WebSocket client for tests.
 test_pkgs+=(jupyter-server python3-notebook python3-ipykernel openssh-server openssh-client
   python3-websocket)
+# Slurm (a real 2-node cluster) and torch (DDP training across its nodes).
+test_pkgs+=(slurmctld slurmd slurm-client munge iproute2 util-linux python3-torch)
 bench_pkgs=(python3-optuna python3-sklearn python3-numpy sqlite3)
 
 # The web UI builds with node + npm: Debian's (npm is its own package there) unless the machine

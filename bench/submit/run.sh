@@ -12,9 +12,17 @@ BENCH="$PWD/$BUILD/bench/submit/bench_submit"
 WORK=$(mktemp -d)
 trap 'kill $(cat "$WORK/pid" 2>/dev/null) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-# Anchors measured on this kind of machine (2 cores): Slurm 22.05 through sbatch.
+# Anchors: Slurm 22.05 through sbatch, measured in this run on the project's own two-node test
+# cluster (bench/slurm/slurm_rate.sh, needs root); where that cannot run, figures measured once on
+# this kind of machine (2 cores).
 SLURM_ACCEPT=83
 SLURM_COMPLETE=63
+SLURM_SOURCE="constant (Slurm could not be measured here)"
+if [ "$(id -u)" = 0 ] && RATE=$(./bench/slurm/slurm_rate.sh "${SLURM_JOBS:-500}" 2>/dev/null); then
+  read -r SLURM_ACCEPT SLURM_COMPLETE <<<"$RATE"
+  SLURM_SOURCE="measured now: ${SLURM_JOBS:-500} x sbatch --wrap true on tests/slurm's cluster"
+fi
+echo "== Slurm anchors: accepted $SLURM_ACCEPT jobs/s, completed $SLURM_COMPLETE jobs/s ($SLURM_SOURCE)"
 
 start_server() {
   "$CORRAL" server --data-dir "$WORK/data" --port 0 --simulate-gpus 8 --simulate-nodes 16 \

@@ -18,6 +18,7 @@
 #include "common/utf8.h"
 #include "exec/local_account.h"
 #include "model/field_rules.h"
+#include "train/pytorch_job.h"
 
 namespace corral::api {
 namespace {
@@ -219,11 +220,22 @@ HttpResponse ApiService::Route(const HttpRequest& request) {
 HttpResponse ApiService::SubmitJob(const jobs::Caller& caller, const HttpRequest& request) {
   auto body = ParseBody(request.body, request.Header("content-type"));
   if (!body.ok()) return ErrorResponse(body.status());
+  // A Kubeflow PyTorchJob becomes a gang job; what it says only to Kubernetes comes back as
+  // warnings.
+  std::vector<std::string> warnings;
+  if (train::IsPyTorchJob(*body)) {
+    auto training = train::FromPyTorchJob(*body);
+    if (!training.ok()) return ErrorResponse(training.status());
+    *body = std::move(training->job);
+    warnings = std::move(training->warnings);
+  }
   auto spec = ParseJobSpec(*body);
   if (!spec.ok()) return ErrorResponse(spec.status());
   auto job = CallDurable(control_, [&] { return jobs_.Submit(caller, std::move(*spec)); });
   if (!job.ok()) return ErrorResponse(job.status());
-  HttpResponse r = JsonResponse(201, JobToJson(*job));
+  nlohmann::json out = JobToJson(*job);
+  if (!warnings.empty()) out["warnings"] = warnings;
+  HttpResponse r = JsonResponse(201, out);
   r.headers.push_back({"Location", "/api/v1/jobs/" + std::to_string(job->id.value)});
   return r;
 }

@@ -122,11 +122,18 @@ Result<JobSpec> ParseJobSpec(const json& body) {
   if (limit) spec.time_limit = Duration(*limit * 1000);
   if (r.Has("retry")) {
     JsonObjectReader retry(r.At("retry"), "retry");
-    CORRAL_RETURN_IF_ERROR(retry.Check({"max_retries", "retry_on_preemption"}));
+    CORRAL_RETURN_IF_ERROR(retry.Check({"max_retries", "retry_on_preemption", "exit_codes"}));
     CORRAL_ASSIGN_OR_RETURN(auto max, retry.Int("max_retries", 0, 100));
     if (max) spec.retry.max_retries = static_cast<int>(*max);
     CORRAL_ASSIGN_OR_RETURN(auto on_preemption, retry.Bool("retry_on_preemption"));
     if (on_preemption) spec.retry.retry_on_preemption = *on_preemption;
+    CORRAL_ASSIGN_OR_RETURN(auto exit_codes, retry.String("exit_codes"));
+    if (exit_codes) {
+      if (!ValidExitCodeRanges(*exit_codes))
+        return InvalidArgument("retry.exit_codes",
+                               "must be ranges of exit codes 0-255, like \"128-255,3\"");
+      spec.retry.exit_codes = *exit_codes;
+    }
   }
   CORRAL_ASSIGN_OR_RETURN(auto preemptible, r.Bool("preemptible"));
   if (preemptible) spec.preemptible = *preemptible;
@@ -148,6 +155,7 @@ json JobSpecToJson(const JobSpec& s) {
   j["time_limit_s"] = s.time_limit ? json(s.time_limit->count() / 1000) : json();
   j["retry"] = {{"max_retries", s.retry.max_retries},
                 {"retry_on_preemption", s.retry.retry_on_preemption}};
+  if (!s.retry.exit_codes.empty()) j["retry"]["exit_codes"] = s.retry.exit_codes;
   j["labels"] = s.labels;
   j["preemptible"] = s.preemptible;
   return j;
@@ -241,6 +249,9 @@ std::string NodesJsonText(const std::vector<jobs::NodeView>& nodes, const jobs::
     if (i > 0) out += ',';
     out += "{\"name\":";
     AppendJsonString(out, n.name);
+    out += ",\"address\":";
+    AppendJsonString(out, n.address);
+    out += n.up ? ",\"up\":true" : ",\"up\":false";
     out += n.simulated ? ",\"simulated\":true" : ",\"simulated\":false";
     out += ",\"cpus\":" + std::to_string(n.cpus);
     out += ",\"memory_mb\":" + std::to_string(n.memory_mb);

@@ -77,7 +77,8 @@ json Build() {
           {"additionalProperties", false},
           {"properties",
            {{"max_retries", {{"type", "integer"}, {"minimum", 0}, {"maximum", 100}}},
-            {"retry_on_preemption", {{"type", "boolean"}, {"default", true}}}}}}},
+            {"retry_on_preemption", {{"type", "boolean"}, {"default", true}}},
+            {"exit_codes", {{"type", "string"}, {"example", "128-255"}}}}}}},
         {"labels", strmap},
         {"preemptible", {{"type", "boolean"}, {"default", false}}}}}};
   json replica = {{"type", "object"},

@@ -113,6 +113,14 @@ int RunCli(int argc, char** argv) {
   run->add_flag("-f,--follow", flags.run.follow,
                 "Stream the job's output and exit with its exit status");
 
+  // train: a Kubeflow PyTorchJob (or any job spec file) as a gang job
+  CLI::App* train = app.add_subcommand(
+      "train", "Submit a training job: corral train pytorchjob.yaml (Kubeflow PyTorchJob)");
+  train->add_option("file", flags.run.spec_file, "PyTorchJob YAML/JSON (- reads stdin)")
+      ->required();
+  train->add_flag("-f,--follow", flags.run.follow,
+                  "Stream replica 0's output and exit with the job's exit status");
+
   // ps
   CLI::App* ps = app.add_subcommand("ps", "List jobs (active ones unless -a)");
   ps->fallthrough();
@@ -345,6 +353,7 @@ int RunCli(int argc, char** argv) {
   if (ssh->parsed()) return SshCommand(ctx, SelfPath(argv[0]), nb_target, ssh_args);
   if (ssh_config->parsed()) return SshConfigCommand(ctx, SelfPath(argv[0]));
   if (ssh_proxy->parsed()) return SshProxyCommand(ctx, nb_target);
+  if (train->parsed()) return RunCommand(ctx, std::move(flags.run));
   if (ps->parsed()) return PsCommand(ctx, flags.ps);
   if (describe->parsed()) return DescribeCommand(ctx, flags.job_id);
   if (logs->parsed()) {

@@ -89,6 +89,10 @@ int RunCommand(CommandContext& ctx, RunOptions options) {
   if (!submitted.ok()) return ReportFailure(submitted.status(), connection, ctx.err);
   const nlohmann::json& job = *submitted;
   std::string id = IdText(job.value("id", nlohmann::json()));
+  if (auto w = job.find("warnings"); w != job.end() && w->is_array()) {
+    for (const auto& warning : *w)
+      if (warning.is_string()) ctx.err << "corral: warning: " << warning.get<std::string>() << '\n';
+  }
 
   if (!options.follow) {
     switch (ctx.format) {

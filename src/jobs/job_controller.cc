@@ -406,6 +406,9 @@ Result<exec::LaunchSpec> JobController::LaunchFor(const Job& job) {
     rl.address = placed[i].address;
     rl.gpus = r.placement.gpus;
     rl.env = std::move(rendezvous[i]);
+    // A spec's own torchrun settings (elastic rendezvous) win over the defaults.
+    for (const auto& [k, v] : job.spec.env)
+      if (k.rfind("PET_", 0) == 0) rl.env.erase(k);
     spec.replicas.push_back(std::move(rl));
   }
   return spec;
@@ -643,6 +646,14 @@ void JobController::FinishAttempt(ActiveJob& active) {
   for (auto& a : job.attempts)
     if (a.end_reason != "preempted" && a.end_reason != "lost" && a.end_reason != "node down")
       ++failures;
+  const int result = attempt.exit_code.value_or(signal ? 128 + *signal : 1);
+  if (!RetryableExitCode(job.spec.retry, result)) {
+    scheduler_->OnFinished(job.id, now);
+    EndJob(active, JobState::kFailed,
+           why + " (exit code " + std::to_string(result) + " is not among retry.exit_codes " +
+               job.spec.retry.exit_codes + ")");
+    return;
+  }
   if (failures <= job.spec.retry.max_retries) {
     Requeue(job,
             why + "; retrying (" + std::to_string(failures) + " of " +

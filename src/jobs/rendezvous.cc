@@ -32,6 +32,15 @@ std::vector<std::map<std::string, std::string>> RendezvousEnv(
     env["LOCAL_WORLD_SIZE"] = std::to_string(per_node[r.node]);
     env["MASTER_ADDR"] = master;
     env["MASTER_PORT"] = std::to_string(port);
+    // torchrun reads every flag from PET_*: each replica is one torchrun "node" running one
+    // process. Debian's torchrun needs redirects+tee on Python 3.11.
+    env["PET_NNODES"] = std::to_string(replicas.size());
+    env["PET_NODE_RANK"] = std::to_string(i);
+    env["PET_NPROC_PER_NODE"] = "1";
+    env["PET_MASTER_ADDR"] = master;
+    env["PET_MASTER_PORT"] = std::to_string(port);
+    env["PET_REDIRECTS"] = "1";
+    env["PET_TEE"] = "1";
     out.push_back(std::move(env));
   }
   return out;

@@ -22,7 +22,15 @@ struct ReplicaResources {
 struct RetryPolicy {
   int max_retries = 0;              // extra attempts after a failure
   bool retry_on_preemption = true;  // a preempted attempt requeues without consuming a retry
+  // Exit codes that are retried, as ranges ("128-255,3"); empty: every failure. A death by signal
+  // counts as 128+signal.
+  std::string exit_codes;
 };
+
+// Whether `exit_codes` is a valid list of ranges of 0..255.
+bool ValidExitCodeRanges(const std::string& exit_codes);
+// Whether a failed attempt with `code` may be retried under `retry` (retries left aside).
+bool RetryableExitCode(const RetryPolicy& retry, int code);
 
 // What the user asked for. Immutable once accepted.
 struct JobSpec {

@@ -37,6 +37,7 @@
 #include "server/control_loop.h"
 #include "server/http_server.h"
 #include "server/metrics_endpoint.h"
+#include "server/slurm_backend.h"
 #include "server/static_files.h"
 #include "store/store.h"
 
@@ -271,6 +272,26 @@ int RunServer(int argc, char** argv) {
   app.add_option("--environments-file", environments_file,
                  "YAML/JSON named environments: environments: {name: /prefix} (replaces the "
                  "stored ones; PUT /api/v1/environments changes them live)");
+  std::string executor_kind = "local";
+  exec::slurm::SlurmExecutorOptions slurm_opts;
+  double slurm_poll_s = 0.5;
+  app.add_option("--executor", executor_kind,
+                 "Where jobs run: local (this host) or slurm (a Slurm cluster; see docs/slurm.md)")
+      ->check(CLI::IsMember({"local", "slurm"}))
+      ->capture_default_str();
+  app.add_option("--slurm-partition", slurm_opts.partition,
+                 "Slurm partition whose nodes Corral schedules (default: every node)");
+  app.add_option("--slurm-spool-dir", slurm_opts.spool_dir,
+                 "Directory on a file system shared with every Slurm node, for job logs and exit "
+                 "records (default: <data-dir>/slurm)");
+  app.add_option("--slurm-bin-dir", slurm_opts.bin_dir,
+                 "Directory of sbatch, squeue, scontrol, sacct and scancel (default: PATH)");
+  app.add_option("--slurm-job-prefix", slurm_opts.name_prefix,
+                 "Prefix of the Slurm job names of this server's jobs")
+      ->capture_default_str();
+  app.add_option("--slurm-poll-interval", slurm_poll_s, "Seconds between squeue polls")
+      ->check(CLI::Range(0.05, 60.0))
+      ->capture_default_str();
   std::string ui_dir = DefaultUiDir();
   app.add_option("--ui-dir", ui_dir,
                  "Directory of the web UI's files, served at / (default: share/corral/ui beside "
@@ -335,9 +356,23 @@ int RunServer(int argc, char** argv) {
     return 1;
   }
 
-  // Nodes: simulated ones when asked, else this host's real GPUs.
+  // Nodes: Slurm's when it runs the jobs, simulated ones when asked, else this host's real GPUs.
   std::vector<gpu::NodeInventory> nodes;
-  if (!nodes_file.empty()) {
+  std::unique_ptr<exec::Executor> executor;
+  std::string containment;
+  if (executor_kind == "slurm") {
+    if (slurm_opts.spool_dir.empty()) slurm_opts.spool_dir = data_dir + "/slurm";
+    slurm_opts.poll_interval = Duration(static_cast<int64_t>(slurm_poll_s * 1000));
+    slurm_opts.pass_account = switch_accounts;
+    auto backend = StartSlurmBackend(slurm_opts);
+    if (!backend.ok()) {
+      fprintf(stderr, "corral server: --executor slurm: %s\n", backend.status().ToString().c_str());
+      return 1;
+    }
+    nodes = std::move(backend->nodes);
+    executor = std::move(backend->executor);
+    containment = "Slurm job per attempt (spool " + slurm_opts.spool_dir + ")";
+  } else if (!nodes_file.empty()) {
     auto from_file = gpu::SimulatedNodesFromFile(nodes_file);
     if (!from_file.ok()) {
       fprintf(stderr, "corral server: --nodes-file: %s\n", from_file.status().ToString().c_str());
@@ -389,11 +424,15 @@ int RunServer(int argc, char** argv) {
   }
 
   SystemClock clock;
-  exec::LocalExecutorOptions eopts;
-  eopts.root_dir = data_dir;
-  eopts.max_log_bytes = max_log_bytes;
-  auto executor = std::make_unique<exec::LocalExecutor>(eopts);
-  log::Info("job containment: {}", executor->containment_summary());
+  if (!executor) {
+    exec::LocalExecutorOptions eopts;
+    eopts.root_dir = data_dir;
+    eopts.max_log_bytes = max_log_bytes;
+    auto local = std::make_unique<exec::LocalExecutor>(eopts);
+    containment = local->containment_summary();
+    executor = std::move(local);
+  }
+  log::Info("job containment: {}", containment);
   jobs::ControllerOptions copts;
   copts.default_kill_grace = Duration(static_cast<int64_t>(kill_grace_s * 1000));
   exec::JobAccountPolicy account_policy{switch_accounts, default_job_user};
@@ -405,7 +444,7 @@ int RunServer(int argc, char** argv) {
   }
   copts.job_accounts =
       switch_accounts ? "per-user" : "server (uid " + std::to_string(::geteuid()) + ")";
-  copts.containment = executor->containment_summary();
+  copts.containment = containment;
   copts.account_for = [account_policy](const User& user) {
     return exec::ResolveJobAccount(user.name, user.unix_user, account_policy);
   };

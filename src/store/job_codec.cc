@@ -96,6 +96,7 @@ std::string EncodeJobSpec(const JobSpec& spec) {
              {{"max_retries", spec.retry.max_retries},
               {"retry_on_preemption", spec.retry.retry_on_preemption}}},
             {"preemptible", spec.preemptible}};
+  if (!spec.retry.exit_codes.empty()) j["retry"]["exit_codes"] = spec.retry.exit_codes;
   if (!spec.command.empty()) j["command"] = spec.command;
   if (!spec.script.empty()) j["script"] = spec.script;
   if (!spec.env.empty()) j["env"] = spec.env;
@@ -134,6 +135,7 @@ Result<JobSpec> DecodeJobSpec(std::string_view text) {
     if (auto it = j.find("retry"); it != j.end()) {
       Read(*it, "max_retries", spec.retry.max_retries);
       Read(*it, "retry_on_preemption", spec.retry.retry_on_preemption);
+      Read(*it, "exit_codes", spec.retry.exit_codes);
     }
     Read(j, "labels", spec.labels);
     Read(j, "preemptible", spec.preemptible);

@@ -16,7 +16,7 @@ JobSpec FullSpec() {
   spec.priority = PriorityClass::kOpportunistic;
   spec.queue = "research";
   spec.time_limit = Duration(3'600'000);
-  spec.retry = {.max_retries = 3, .retry_on_preemption = false};
+  spec.retry = {.max_retries = 3, .retry_on_preemption = false, .exit_codes = "128-255"};
   spec.labels = {{"team", "a"}, {"sweep", "lr"}};
   spec.preemptible = true;
   return spec;
@@ -40,6 +40,7 @@ TEST(JobCodecTest, SpecRoundTripsEveryField) {
   EXPECT_EQ(decoded->time_limit, Duration(3'600'000));
   EXPECT_EQ(decoded->retry.max_retries, 3);
   EXPECT_FALSE(decoded->retry.retry_on_preemption);
+  EXPECT_EQ(decoded->retry.exit_codes, "128-255");
   EXPECT_EQ(decoded->labels, spec.labels);
   EXPECT_TRUE(decoded->preemptible);
 }
