@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -93,8 +94,16 @@ Result<JobSpec> PrepareStep(const workflow::PodRequest& pod, const std::string& 
   std::ostringstream sh;
   sh << "#!/bin/sh\n"
      << "D=" << Quote(step_dir) << "\n"
-     << "A=" << Quote(sandbox.artifact_dir) << "\n";
-  std::string workdir = pod.main.workdir.empty() ? (d / "work").string() : pod.main.workdir;
+     << "A=" << Quote(sandbox.artifact_dir)
+     << "\n"
+     // What images provide and a host may lack (cowsay, argosay, python), after the host's own.
+     << "PATH=\"${PATH:-/usr/local/bin:/usr/bin:/bin}:\"" << Quote(images.shims_dir())
+     << "; export PATH\n";
+  // Images start in `/` unless they say otherwise; without a private root, the step's own
+  // work directory stands for it.
+  std::string workdir = !pod.main.workdir.empty()    ? pod.main.workdir
+                        : sandbox.root_binds.empty() ? (d / "work").string()
+                                                     : "/";
   sh << "mkdir -p " << Quote(workdir) << " && cd " << Quote(workdir) << " || exit 1\n";
   for (const auto& a : pod.input_artifacts) {
     if (a.path.empty()) continue;
@@ -185,7 +194,14 @@ Result<JobSpec> PrepareStep(const workflow::PodRequest& pod, const std::string& 
   if (sandbox.bwrap.empty()) {
     spec.command = {"/bin/sh", (d / "run.sh").string()};
   } else {
-    spec.command = {sandbox.bwrap, "--dev-bind", "/", "/", "--bind", (d / "tmp").string(), "/tmp"};
+    spec.command = {sandbox.bwrap};
+    if (sandbox.root_binds.empty()) {
+      spec.command.insert(spec.command.end(), {"--dev-bind", "/", "/"});
+    } else {
+      spec.command.insert(spec.command.end(), {"--tmpfs", "/"});
+      spec.command.insert(spec.command.end(), sandbox.root_binds.begin(), sandbox.root_binds.end());
+    }
+    spec.command.insert(spec.command.end(), {"--bind", (d / "tmp").string(), "/tmp"});
     // What lives under /tmp on the host (the data dir in tests) must stay reachable.
     for (const auto& keep : {sandbox.steps_root, sandbox.artifact_dir, images.shims_dir()}) {
       if (keep.rfind("/tmp/", 0) == 0) {
@@ -214,6 +230,25 @@ workflow::PodExit ReadStepExit(const std::string& step_dir, int exit_code) {
     }
   }
   return exit;
+}
+
+std::vector<std::string> RootBindArgs() {
+  std::vector<std::string> args;
+  std::error_code ec;
+  std::vector<fs::directory_entry> entries;
+  for (const auto& e : fs::directory_iterator("/", ec)) entries.push_back(e);
+  std::sort(entries.begin(), entries.end());
+  for (const auto& e : entries) {
+    std::string path = e.path().string();
+    if (path == "/tmp") continue;
+    if (e.is_symlink(ec)) {
+      auto target = fs::read_symlink(e.path(), ec);
+      if (!ec) args.insert(args.end(), {"--symlink", target.string(), path});
+    } else if (e.is_directory(ec)) {
+      args.insert(args.end(), {"--dev-bind", path, path});
+    }
+  }
+  return args;
 }
 
 std::string ProbeBubblewrap() {
