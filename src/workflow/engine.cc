@@ -186,6 +186,7 @@ json WorkflowEngine::StateJson() const {
     for (const auto& p : outputs_) a.push_back({p.name, p.value});
     j["outputs"] = a;
   }
+  if (!global_outputs_.empty()) j["globals"] = global_outputs_;
   if (!output_artifacts_.empty()) {
     json a = json::array();
     for (const auto& p : output_artifacts_) a.push_back({p.name, p.key});
@@ -207,6 +208,8 @@ Status WorkflowEngine::Restore(const json& state, std::vector<Node> nodes) {
     if (state.contains("refs")) refs_ = state["refs"];
     if (state.contains("outputs"))
       for (const auto& p : state["outputs"]) outputs_.push_back({p[0], p[1]});
+    if (state.contains("globals"))
+      global_outputs_ = state["globals"].get<std::map<std::string, std::string>>();
     if (state.contains("artifacts"))
       for (const auto& p : state["artifacts"]) output_artifacts_.push_back({p[0], p[1]});
     if (state.contains("started_at")) started_at_ = FromMillis(state["started_at"].get<int64_t>());
@@ -418,6 +421,12 @@ Status WorkflowEngine::RetryFailed(TimePoint now) {
 }
 
 // ---- helpers ----
+
+void WorkflowEngine::SetGlobalOutput(const std::string& name, const std::string& value) {
+  global_outputs_[name] = value;
+  state_dirty_ = true;
+  if (globals_) globals_->vars["workflow.outputs.parameters." + name] = value;
+}
 
 void WorkflowEngine::UpdateWake(TimePoint t) {
   if (!next_wake_ || t < *next_wake_) next_wake_ = t;
@@ -682,6 +691,8 @@ std::vector<Action> WorkflowEngine::Operate(TimePoint now, EngineServices& servi
     }
   }
   globals.vars["workflow.parameters"] = wf_params.dump();
+  for (const auto& [gname, gvalue] : global_outputs_)
+    globals.vars["workflow.outputs.parameters." + gname] = gvalue;
   if (!globals.vars.count("workflow.parameters.json"))
     globals.vars["workflow.parameters.json"] = wf_params.dump();
   for (const char* meta : {"labels", "annotations"}) {
@@ -751,6 +762,11 @@ std::vector<Action> WorkflowEngine::Operate(TimePoint now, EngineServices& servi
     }
     // The run's outputs are the entrypoint's.
     outputs_ = root->outputs;
+    for (const auto& [gname, gvalue] : global_outputs_) {
+      bool present = std::any_of(outputs_.begin(), outputs_.end(),
+                                 [&](const NamedValue& p) { return p.name == gname; });
+      if (!present) outputs_.push_back({gname, gvalue});
+    }
     output_artifacts_ = root->artifacts;
     if (main == NodePhase::kSucceeded && IsFailure(exit_phase)) {
       Finish(RunPhase::kFailed, "exit handler failed", now);
@@ -1026,6 +1042,8 @@ void WorkflowEngine::ExecutePod(Node& node, const json& tmpl, Scope& scope, Invo
         auto found = exit.parameters.find(pname);
         if (found != exit.parameters.end()) {
           node.outputs.push_back({pname, TrimOneNewline(found->second)});
+          if (p.contains("globalName"))
+            SetGlobalOutput(ToText(p["globalName"]), node.outputs.back().value);
         } else if (vf.contains("default")) {
           node.outputs.push_back({pname, ToText(vf["default"])});
         } else if (p.contains("value")) {
@@ -1265,6 +1283,7 @@ void WorkflowEngine::FinishFromTemplateOutputs(Node& node, const json& tmpl, Sco
         return;
       }
       node.outputs.push_back({pname, *value});
+      if (p.contains("globalName")) SetGlobalOutput(ToText(p["globalName"]), *value);
     }
     node.artifacts.clear();
     for (const auto& a : tmpl["outputs"].value("artifacts", json::array())) {

@@ -179,6 +179,7 @@ class WorkflowEngine {
   bool HookDone(const std::string& owner_name) const;
   void CancelRunning(const std::string& message);
   void UpdateWake(TimePoint t);
+  void SetGlobalOutput(const std::string& name, const std::string& value);
   void Finish(RunPhase phase, const std::string& message, TimePoint now);
 
   std::string name_;
@@ -199,6 +200,8 @@ class WorkflowEngine {
   bool terminating_ = false;  // terminate: no new pods, no exit handlers
   std::string stop_message_;
   std::vector<NamedValue> outputs_;
+  // Output parameters with a globalName: workflow.outputs.parameters.<name>, and the run's outputs.
+  std::map<std::string, std::string> global_outputs_;
   std::vector<NodeArtifact> output_artifacts_;
   // Set during Operate.
   TimePoint now_{};
@@ -206,7 +209,7 @@ class WorkflowEngine {
   std::vector<Action> actions_;
   std::optional<TimePoint> next_wake_;
   int active_pods_ = 0;
-  const Scope* globals_ = nullptr;
+  Scope* globals_ = nullptr;  // the current Operate's globals
   // Pod exits heard since the last Operate, which turns them into phases and outputs.
   std::map<std::string, std::pair<PodExit, TimePoint>> pending_exits_;
   std::unordered_set<std::string> cancel_sent_;

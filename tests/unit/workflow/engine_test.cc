@@ -402,6 +402,26 @@ TEST(WorkflowEngine, RestoredRunContinuesWithoutStartingAnythingTwice) {
   EXPECT_EQ(actions[0].pod.display_name, "b");
 }
 
+TEST(WorkflowEngine, GlobalOutputParametersReachLaterStepsAndTheRun) {
+  json gen = Container(
+      "gen", {"true"},
+      {{"outputs",
+        {{"parameters",
+          {{{"name", "p"}, {"globalName", "shared"}, {"valueFrom", {{"path", "/tmp/p"}}}}}}}}});
+  json use = Container("use", {"echo {{workflow.outputs.parameters.shared}}"});
+  json main = {
+      {"name", "main"},
+      {"steps", {{{{"name", "a"}, {"template", "gen"}}}, {{{"name", "b"}, {"template", "use"}}}}}};
+  Driver d(json{{"entrypoint", "main"}, {"templates", {main, gen, use}}});
+  d.Operate();
+  auto s = d.Exit("a", 0, "", {{"p", "v1\n"}});
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].main.args[0], "echo v1");
+  d.Exit("b", 0);
+  ASSERT_EQ(d.engine->OutputParameters().size(), 1u);
+  EXPECT_EQ(d.engine->OutputParameters()[0].value, "v1");
+}
+
 TEST(WorkflowEngine, MissingOutputFileWithoutDefaultIsAnError) {
   json gen = Container(
       "gen", {"true"},
