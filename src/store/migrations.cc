@@ -181,6 +181,42 @@ CREATE TABLE ssh_keys (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX ssh_keys_by_user ON ssh_keys(user_id, id);
+// Workflow runs, their nodes (one row each), stored templates and the memoization cache.
+constexpr const char* kWorkflows = R"sql(
+CREATE TABLE workflows (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  owner_id INTEGER NOT NULL,
+  phase TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT '',
+  spec TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER
+);
+CREATE INDEX workflows_active ON workflows(id) WHERE finished_at IS NULL;
+CREATE TABLE workflow_nodes (
+  workflow_id INTEGER NOT NULL REFERENCES workflows(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (workflow_id, name)
+) WITHOUT ROWID;
+CREATE TABLE workflow_templates (
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  owner_id INTEGER NOT NULL,
+  spec TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (kind, name)
+);
+CREATE TABLE workflow_memo (
+  cache TEXT NOT NULL,
+  key TEXT NOT NULL,
+  outputs TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (cache, key)
+);
 )sql";
 
 constexpr std::array<Migration, 8> kMigrations{{
@@ -192,6 +228,7 @@ constexpr std::array<Migration, 8> kMigrations{{
     {"jobs.parent", kJobParent},
     {"users.unix_user", kUserUnixAccount},
     {"notebooks, ssh_keys", kNotebooks},
+    {"workflows, nodes, templates, memo", kWorkflows},
 }};
 
 }  // namespace
