@@ -11,7 +11,7 @@ FUZZ_TARGETS := json yaml http trace
 PYTHON ?= /usr/bin/python3
 NINJA_JOBS ?= $(shell nproc)
 
-.PHONY: all deps test-deps build binaries run stop test unit asan integration fuzz bench-fuzz bench-submit bench-sched bench-sim bench-tune bench-experiment bench-http bench-durability format clean
+.PHONY: all deps test-deps build binaries run stop test unit asan integration fuzz bench-fuzz bench-submit bench-sched bench-sim bench-tune bench-experiment bench-http bench-durability bench-workflow conformance format clean
 
 all: build
 
@@ -68,6 +68,16 @@ integration:
 bench-submit: build
 	./scripts/install-deps.sh all
 	./bench/submit/run.sh $(BUILD)
+
+# Argo's examples ($(CORRAL_ARGO_CONFORMANCE), default ../shared/conformance/argo) on a real
+# server; WRITE_PASS=1 rewrites the list of files the integration test requires to pass.
+conformance: binaries
+	$(PYTHON) tests/conformance/run_argo.py --corral $(BUILD)/corral \
+	  --expect-pass tests/conformance/expected_pass.txt \
+	  $(if $(WRITE_PASS),--write-pass tests/conformance/expected_pass.txt)
+
+bench-workflow: binaries
+	$(PYTHON) bench/workflow/run.py --corral $(BUILD)/corral $(if $(QUICK),--quick)
 
 bench-durability: binaries
 	CORRAL_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) bench/durability/kill_loop.py

@@ -34,9 +34,9 @@ import urllib.error
 import urllib.request
 
 __all__ = [
-    "Artifact", "Backoff", "Container", "DAG", "Parameter", "RetryStrategy", "Script", "Step",
-    "Steps", "Task", "Workflow", "WorkflowError", "WorkflowTemplate", "WorkflowsClient", "ITEM",
-    "script",
+    "Artifact", "Backoff", "ClusterWorkflowTemplate", "Container", "DAG", "ITEM", "Parameter",
+    "RetryStrategy", "Script", "Step", "Steps", "Suspend", "Task", "Workflow", "WorkflowError",
+    "WorkflowTemplate", "WorkflowsClient", "resolve_connection", "script", "to_yaml",
 ]
 
 API_VERSION = "argoproj.io/v1alpha1"
