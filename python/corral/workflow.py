@@ -477,7 +477,15 @@ class _Node:
         self.template = template
         self.template_ref = template_ref
         self.inline = inline
+        if isinstance(arguments, dict) or any(
+                not isinstance(a, (Parameter, Artifact)) for a in arguments or []):
+            arguments = _arguments(template if isinstance(template, _Template) else None,
+                                   arguments, {})
         self.arguments = arguments or []
+        if isinstance(template, _Template):
+            wf = _innermost(Workflow)
+            if wf is not None:
+                wf._add_template(template)
         self.when = when
         self.with_items = with_items
         self.with_param = with_param
@@ -631,10 +639,11 @@ def _arguments(template, arguments, kw):
     elif arguments is not None:
         for a in arguments:
             if not isinstance(a, (Parameter, Artifact)):
-                raise WorkflowError(f"template {template.name}: arguments must be Parameter or "
-                                    f"Artifact, got {type(a).__name__}")
+                where = f"template {template.name}" if template is not None else "arguments"
+                raise WorkflowError(f"{where}: arguments must be Parameter or Artifact, got "
+                                    f"{type(a).__name__}")
             args.append(a)
-    input_names = {p.name for p in template.inputs}
+    input_names = {p.name for p in template.inputs} if template is not None else set()
     for k in list(kw):
         if k in input_names:
             v = kw.pop(k)

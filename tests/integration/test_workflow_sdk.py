@@ -203,7 +203,7 @@ def test_bad_definitions_are_errors_that_name_the_problem():
 
 
 def test_yaml_round_trips_through_a_yaml_parser():
-    yaml = pytest.importorskip("yaml")
+    import yaml  # python3-yaml: scripts/install-deps.sh test
     with Workflow(generate_name="yaml-", entrypoint="main",
                   arguments={"on": "yes", "n": "007", "multi": "a\n  b\n\n"}) as w:
         with DAG(name="main"):
@@ -254,3 +254,17 @@ def test_create_reports_an_unreachable_server(monkeypatch, tmp_path):
             echo(name="a", arguments={"message": "1"})
     with pytest.raises(WorkflowError, match="cannot reach http://127.0.0.1:9"):
         w.create()
+
+
+def test_explicit_task_objects_take_dict_arguments_and_register_their_template():
+    say = Container(name="say", image="alpine:3", command=["echo"], args=["{{inputs.parameters.m}}"],
+                    inputs=[Parameter("m")])
+    with Workflow(generate_name="x-", entrypoint="main") as w:
+        with DAG(name="main"):
+            wf.Task(name="one", template=say, arguments={"m": 1})
+            wf.Task(name="two", template=say, arguments=[Parameter("m", value="2")], depends="one")
+    doc = w.to_dict()
+    assert [t["name"] for t in doc["spec"]["templates"]] == ["main", "say"]
+    tasks = templates_by_name(doc)["main"]["dag"]["tasks"]
+    assert tasks[0]["arguments"] == {"parameters": [{"name": "m", "value": "1"}]}
+    assert tasks[1]["depends"] == "one"
