@@ -48,11 +48,11 @@ TEST(WorkflowViewTest, TreeDrawsEachNodeOnceUnderItsFirstParentThenExitHandlers)
   std::string tree = RenderNodeTree(Diamond(), At("2026-12-01T10:00:36Z"));
   EXPECT_EQ(tree,
             "STEP                   TEMPLATE   JOB      DURATION   MESSAGE\n"
-            " ✔ diamond-x1          diamond             30s\n"
-            " ✔ A                   echo       job 11   2s\n"
-            " ├─✖ B                 echo       job 12   1m30s      exit code 1\n"
-            " │ └─○ D               echo                           Omitted\n"
-            " └─✔ C                 echo       job 13   1s\n"
+            " ✖ diamond-x1          diamond             30s\n"
+            " └─✔ A                 echo       job 11   2s\n"
+            "   ├─✖ B               echo       job 12   1m30s      exit code 1\n"
+            "   │ └─○ D             echo                           Omitted\n"
+            "   └─✔ C               echo       job 13   1s\n"
             " ● diamond-x1.onExit   cleanup    job 14   5s\n")
       << tree;
 }
