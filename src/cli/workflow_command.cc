@@ -356,8 +356,37 @@ int FollowLogs(CommandContext& ctx, const std::string& id, const WorkflowOptions
   }
 }
 
-int Graph(CommandContext& ctx, const json& wf, const std::string& format) {
-  std::string dot = WorkflowDot(wf);
+// The spec in a file, as JSON: the first workflow a pipeline prints, or the YAML/JSON document.
+Result<json> LoadSpecDocument(const CommandContext& ctx, const std::string& file) {
+  if (EndsWith(file, ".py")) {
+    auto docs = RunPipeline(ctx, file);
+    if (!docs.ok()) return docs.status();
+    for (auto& doc : *docs) {
+      if (doc.value("kind", "") == "Workflow") return std::move(doc);
+    }
+    return std::move(docs->front());
+  }
+  auto text = ReadFile(file, ctx.in);
+  if (!text.ok()) return text.status();
+  if (LooksLikeJson(*text)) {
+    json doc = json::parse(*text, nullptr, false);
+    if (doc.is_discarded()) return InvalidArgument(file, fmt::format("{}: not valid JSON", file));
+    return doc;
+  }
+  // A multi-document file (templates) draws its first document.
+  std::string first = *text;
+  if (size_t sep = first.find("\n---", 1); sep != std::string::npos) first.resize(sep + 1);
+  auto doc = YamlToJson(first);
+  if (!doc.ok()) return InvalidArgument(file, fmt::format("{}: {}", file, doc.status().message()));
+  return doc;
+}
+
+bool IsSpecFile(const std::string& arg) {
+  std::error_code ec;
+  return !AllDigits(arg) && std::filesystem::is_regular_file(arg, ec);
+}
+
+int Graph(CommandContext& ctx, const std::string& dot, const std::string& format) {
   if (format == "dot") {
     ctx.out << dot;
     return kExitOk;
@@ -465,10 +494,15 @@ CLI::App* AddWorkflowCommand(CLI::App& app, WorkflowOptions& o) {
         std::pair{"retry", "Re-run failed steps and what depends on them, keeping succeeded ones"},
         std::pair{"resubmit", "Submit the same spec again as a new workflow"},
         std::pair{"delete", "Delete a finished workflow"},
-        std::pair{"graph", "Print the node graph (Graphviz DOT, or SVG)"}}) {
+        std::pair{"graph",
+                  "Print the node graph of a workflow, or of a spec file before it runs "
+                  "(Graphviz DOT, or SVG)"}}) {
     CLI::App* sub = wf->add_subcommand(verb, help);
     sub->fallthrough();
-    sub->add_option("workflow", o.workflow, "Workflow id or name")->required();
+    sub->add_option("workflow", o.workflow,
+                    std::string_view(verb) == "graph" ? "Workflow id or name, or a spec file"
+                                                      : "Workflow id or name")
+        ->required();
   }
   CLI::App* logs = wf->get_subcommand("logs");
   logs->add_option("--node", o.node, "Only this node (id or display name)");
@@ -495,6 +529,14 @@ int WorkflowCommand(CommandContext& ctx, CLI::App& wf, const WorkflowOptions& o)
   if (parsed("submit")) return Submit(ctx, o, /*templates_only=*/false);
   if (parsed("list")) return List(ctx, o);
   if (parsed("template")) return Templates(ctx, *wf.get_subcommand("template"), o);
+  if (parsed("graph") && IsSpecFile(o.workflow)) {
+    auto doc = LoadSpecDocument(ctx, o.workflow);
+    if (!doc.ok()) {
+      ReportFailure(doc.status(), ctx.api.connection(), ctx.err);
+      return kExitUsage;
+    }
+    return Graph(ctx, SpecDot(*doc), o.graph_format);
+  }
 
   auto id = ResolveWorkflow(ctx, o.workflow);
   if (!id.ok()) return ReportFailure(id.status(), ctx.api.connection(), ctx.err);
@@ -531,7 +573,7 @@ int WorkflowCommand(CommandContext& ctx, CLI::App& wf, const WorkflowOptions& o)
   }
   auto workflow = ctx.api.GetJson(path);
   if (!workflow.ok()) return ReportFailure(workflow.status(), ctx.api.connection(), ctx.err);
-  if (parsed("graph")) return Graph(ctx, *workflow, o.graph_format);
+  if (parsed("graph")) return Graph(ctx, WorkflowDot(*workflow), o.graph_format);
   if (Structured(ctx, *workflow)) return kExitOk;
   PrintWorkflow(ctx, *workflow);
   return kExitOk;

@@ -3,6 +3,7 @@
 #include <fmt/core.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <regex>
@@ -260,6 +261,95 @@ std::string WorkflowDot(const json& workflow) {
       if (!child.is_string() || !index.by_id.count(child.get<std::string>())) continue;
       out << "  " << DotQuote(id) << " -> " << DotQuote(child.get<std::string>()) << ";\n";
     }
+  }
+  out << "}\n";
+  return out.str();
+}
+
+namespace {
+
+// The task names a `depends` expression mentions ("(a.Succeeded || b) && !c.Failed" -> a, b, c).
+std::vector<std::string> DependsNames(const std::string& expression) {
+  static const std::regex kName(R"([A-Za-z0-9_][-A-Za-z0-9_]*)");
+  static const std::set<std::string> kWords{"Succeeded", "Failed",   "Errored",      "Skipped",
+                                            "Omitted",   "Daemoned", "AnySucceeded", "AllFailed"};
+  std::vector<std::string> names;
+  std::string text;
+  // Drop ".Phase" suffixes first so they are not read as names.
+  static const std::regex kSuffix(R"(\.[A-Za-z]+)");
+  text = std::regex_replace(expression, kSuffix, "");
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kName);
+       it != std::sregex_iterator(); ++it) {
+    std::string name = it->str();
+    if (!kWords.count(name) && std::find(names.begin(), names.end(), name) == names.end()) {
+      names.push_back(name);
+    }
+  }
+  return names;
+}
+
+std::string StepLabel(const json& step) {
+  std::string label = TextField(step, "name");
+  std::string tmpl = TextField(step, "template");
+  if (tmpl.empty() && step.contains("templateRef")) {
+    tmpl =
+        TextField(step["templateRef"], "name") + "/" + TextField(step["templateRef"], "template");
+  }
+  if (!tmpl.empty() && tmpl != label) label += "\n" + tmpl;
+  if (step.contains("withItems") || step.contains("withParam") || step.contains("withSequence")) {
+    label += "\n(loop)";
+  }
+  if (step.contains("when")) label += "\nwhen " + TextField(step, "when");
+  return label;
+}
+
+}  // namespace
+
+std::string SpecDot(const json& document) {
+  const json& spec = Member(document, "spec");
+  const json& meta = Member(document, "metadata");
+  std::string name = TextField(meta, "name", TextField(meta, "generateName", "workflow"));
+  std::ostringstream out;
+  out << "digraph " << DotQuote(name) << " {\n";
+  out << "  rankdir=TB;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n";
+  std::string entry = TextField(spec, "entrypoint");
+  for (const auto& tmpl : Member(spec, "templates")) {
+    std::string tname = TextField(tmpl, "name");
+    auto id = [&](const std::string& step) { return DotQuote(tname + "/" + step); };
+    bool is_dag = tmpl.contains("dag");
+    bool is_steps = tmpl.contains("steps");
+    if (!is_dag && !is_steps) continue;
+    out << "  subgraph " << DotQuote("cluster_" + tname)
+        << " {\n    label=" << DotQuote(tname + (tname == entry ? " (entrypoint)" : "")) << ";\n";
+    if (is_dag) {
+      const json& tasks = Member(Member(tmpl, "dag"), "tasks");
+      for (const auto& task : tasks) {
+        out << "    " << id(TextField(task, "name")) << " [label=" << DotQuote(StepLabel(task))
+            << "];\n";
+      }
+      for (const auto& task : tasks) {
+        std::vector<std::string> parents = DependsNames(TextField(task, "depends"));
+        for (const auto& d : Member(task, "dependencies")) {
+          if (d.is_string()) parents.push_back(d.get<std::string>());
+        }
+        for (const auto& parent : parents) {
+          out << "    " << id(parent) << " -> " << id(TextField(task, "name")) << ";\n";
+        }
+      }
+    } else {
+      std::vector<std::string> previous;
+      for (const auto& group : Member(tmpl, "steps")) {
+        std::vector<std::string> current;
+        for (const auto& step : group) {
+          std::string sid = id(TextField(step, "name"));
+          out << "    " << sid << " [label=" << DotQuote(StepLabel(step)) << "];\n";
+          for (const auto& p : previous) out << "    " << p << " -> " << sid << ";\n";
+          current.push_back(sid);
+        }
+        if (!current.empty()) previous = current;
+      }
+    }
+    out << "  }\n";
   }
   out << "}\n";
   return out.str();

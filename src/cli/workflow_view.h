@@ -35,6 +35,11 @@ std::string RenderNodeTree(const nlohmann::json& workflow, TimePoint now);
 // filled by phase) and an edge per parent -> child link.
 std::string WorkflowDot(const nlohmann::json& workflow);
 
+// The graph of a workflow spec before it runs: one cluster per DAG or Steps template, a node per
+// task or step (labelled with its template; loops marked), edges from `depends`/`dependencies`
+// and from each steps group to the next.
+std::string SpecDot(const nlohmann::json& document);
+
 // Sets `spec.arguments.parameters[name].value` for each "name=value" (appending parameters the
 // spec does not declare, as `argo submit -p` does). A word without '=' is an error naming it.
 Status ApplyParameterOverrides(nlohmann::json& document, const std::vector<std::string>& pairs);

@@ -81,6 +81,32 @@ TEST(WorkflowViewTest, DotHasEveryNodeAndEdgeWithQuotedLabels) {
   EXPECT_EQ(dot.substr(dot.size() - 2), "}\n");
 }
 
+TEST(WorkflowViewTest, SpecGraphHasDagDependsAndStepGroupOrder) {
+  json doc = json::parse(R"J(
+    {"metadata": {"generateName": "g-"}, "spec": {"entrypoint": "main", "templates": [
+      {"name": "main", "dag": {"tasks": [
+        {"name": "a", "template": "say"},
+        {"name": "b", "template": "say", "depends": "a.Succeeded || a.Failed",
+         "withItems": [1, 2]},
+        {"name": "c", "template": "steps", "dependencies": ["a"]},
+        {"name": "d", "template": "say", "depends": "(b && !c.Failed)"}]}},
+      {"name": "steps", "steps": [[{"name": "s1", "template": "say"}],
+                                  [{"name": "s2", "template": "say"},
+                                   {"name": "s3", "template": "say", "when": "x == y"}],
+                                  [{"name": "s4", "template": "say"}]]},
+      {"name": "say", "container": {"image": "alpine"}}]}})J");
+  std::string dot = SpecDot(doc);
+  for (const char* line :
+       {"label=\"main (entrypoint)\"", "\"main/a\" -> \"main/b\";", "\"main/a\" -> \"main/c\";",
+        "\"main/b\" -> \"main/d\";", "\"main/c\" -> \"main/d\";", "\"steps/s1\" -> \"steps/s2\";",
+        "\"steps/s1\" -> \"steps/s3\";", "\"steps/s2\" -> \"steps/s4\";",
+        "\"steps/s3\" -> \"steps/s4\";", "b\\nsay\\n(loop)", "s3\\nsay\\nwhen x == y"}) {
+    EXPECT_NE(dot.find(line), std::string::npos) << line << "\n" << dot;
+  }
+  EXPECT_EQ(dot.find("Succeeded"), std::string::npos) << dot;
+  EXPECT_EQ(dot.find("cluster_say"), std::string::npos) << dot;
+}
+
 TEST(WorkflowViewTest, ParameterOverridesReplaceOrAppend) {
   json doc = json::parse(R"({"kind": "Workflow", "spec": {"arguments": {"parameters": [
     {"name": "message", "value": "hi"}, {"name": "n", "value": "1"}]}}})");
