@@ -9,7 +9,7 @@ build_pkgs=(
   libcli11-dev libfmt-dev libsodium-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev libeigen3-dev
 )
-test_pkgs=(python3 python3-pytest python3-yaml procps psmisc curl python3-optuna python3-sklearn python3-numpy
+test_pkgs=(python3 python3-pytest python3-yaml procps psmisc curl bubblewrap python3-optuna python3-sklearn python3-numpy
   clang-14 libfuzzer-14-dev)
 bench_pkgs=(python3-optuna python3-sklearn python3-numpy sqlite3)
 

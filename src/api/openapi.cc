@@ -262,6 +262,44 @@ json Build() {
   paths["/api/v1/experiments/{id}/resume"]["post"] =
       Op("Resume a stopped experiment", {{"200", {{"description", "experiment"}}}},
          {{"parameters", {exp_id}}});
+  json wf_id = Param("id", "path", "integer", "workflow id");
+  paths["/api/v1/workflows"]["post"] =
+      Op("Submit an Argo Workflow (YAML or JSON); Kubernetes-only fields ignored with warnings",
+         {{"201", {{"description", "{id, name, warnings}"}}},
+          {"400", {{"description", "invalid spec; the message names the path"}}}});
+  paths["/api/v1/workflows"]["get"] =
+      Op("List workflows, newest first", {{"200", {{"description", "{workflows: [summary]}"}}}},
+         {{"parameters",
+           {Param("phase", "query", "string", "Pending, Running, Succeeded, ..."),
+            Param("limit", "query", "integer", "at most this many")}}});
+  paths["/api/v1/workflows/{id}"]["get"] =
+      Op("A workflow: phase, spec, outputs and every node (Argo's status.nodes)",
+         {{"200", {{"description", "workflow"}}}}, {{"parameters", {wf_id}}});
+  paths["/api/v1/workflows/{id}"]["delete"] =
+      Op("Delete a finished workflow", {{"200", {{"description", "deleted"}}}},
+         {{"parameters", {wf_id}}});
+  paths["/api/v1/workflows/{id}/logs"]["get"] =
+      Op("Logs of one node, or of every Pod node prefixed with its display name",
+         {{"200", {{"description", "text/plain"}}}},
+         {{"parameters", {wf_id, Param("node", "query", "string", "node id or display name")}}});
+  for (const char* verb : {"stop", "terminate", "suspend", "resume", "retry"}) {
+    paths[std::string("/api/v1/workflows/{id}/") + verb]["post"] =
+        Op(std::string(verb) + " the workflow (docs/workflows.md)",
+           {{"200", {{"description", "summary"}}}}, {{"parameters", {wf_id}}});
+  }
+  paths["/api/v1/workflows/{id}/resubmit"]["post"] =
+      Op("A new workflow from the same spec", {{"201", {{"description", "{id, name}"}}}},
+         {{"parameters", {wf_id}}});
+  paths["/api/v1/workflow-templates"]["post"] =
+      Op("Register WorkflowTemplates / ClusterWorkflowTemplates (multi-document YAML allowed)",
+         {{"201", {{"description", "{templates: [{name, kind}], warnings}"}}}});
+  paths["/api/v1/workflow-templates"]["get"] =
+      Op("List stored templates", {{"200", {{"description", "{templates: [...]}"}}}});
+  paths["/api/v1/workflow-templates/{kind}/{name}"]["delete"] =
+      Op("Delete a template", {{"200", {{"description", "deleted"}}}},
+         {{"parameters",
+           {Param("kind", "path", "string", "workflowtemplate or clusterworkflowtemplate"),
+            Param("name", "path", "string", "template name")}}});
   paths["/api/v1/whoami"]["get"] = Op("The caller", {{"200", {{"description", "name and role"}}}});
   json user_body = {{"type", "object"},
                     {"properties",

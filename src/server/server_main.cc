@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -20,6 +21,7 @@
 #include "api/json_reader.h"
 #include "api/queue_json.h"
 #include "api/tokens.h"
+#include "api/workflow_routes.h"
 #include "common/log.h"
 #include "exec/local/local_executor.h"
 #include "exec/local_account.h"
@@ -31,6 +33,7 @@
 #include "server/http_server.h"
 #include "server/static_files.h"
 #include "store/store.h"
+#include "workflow_runner/workflow_controller.h"
 
 namespace corral::server {
 namespace {
@@ -227,6 +230,13 @@ int RunServer(int argc, char** argv) {
       ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   std::string ui_dir = DefaultUiDir();
+  std::string artifact_dir;
+  std::string images_file;
+  app.add_option("--artifact-dir", artifact_dir,
+                 "Workflow artifact store (default <data-dir>/artifacts; s3/gcs/oss keys map "
+                 "below it)");
+  app.add_option("--images-file", images_file,
+                 "YAML map of image -> {command: [...]}: what a workflow step's image runs");
   app.add_option("--ui-dir", ui_dir,
                  "Directory of the web UI's files, served at / (default: share/corral/ui beside "
                  "the binary, if present; empty: no UI)");
@@ -400,6 +410,30 @@ int RunServer(int argc, char** argv) {
         });
       });
   experiments.set_output_follower(&output_follower);
+  workflow_runner::ImageMap images(workflow_runner::FindShimsDir());
+  if (!images_file.empty()) {
+    if (Status s = images.LoadFile(images_file); !s.ok()) {
+      fprintf(stderr, "corral server: --images-file: %s\n", s.message().c_str());
+      return 2;
+    }
+  }
+  workflow_runner::WorkflowControllerOptions wopts;
+  wopts.steps_root = data_dir + "/workflows";
+  wopts.artifact_dir = artifact_dir.empty() ? data_dir + "/artifacts" : artifact_dir;
+  wopts.bwrap = workflow_runner::ProbeBubblewrap();
+  if (switch_accounts) wopts.account_for = copts.account_for;
+  fs::create_directories(wopts.steps_root, ec);
+  fs::create_directories(wopts.artifact_dir, ec);
+  // Steps of every user write their artifacts here; the sticky bit keeps them from removing
+  // each other's.
+  if (switch_accounts) ::chmod(wopts.artifact_dir.c_str(), 01777);
+  ::chmod(wopts.steps_root.c_str(), 0711);
+  log::Info("workflow steps: {}", wopts.bwrap.empty()
+                                      ? "no bubblewrap: steps share /tmp (TMPDIR is private)"
+                                      : "private /tmp per step (bubblewrap)");
+  workflow_runner::WorkflowController workflows(**store, controller, clock, images, wopts);
+  workflows.set_wake([&control, &workflows] { control.Post([&workflows] { workflows.Tick(); }); });
+  controller.AddObserver(&workflows);
   executor->SetEventSink([&control, &controller](exec::ExecEvent ev) {
     control.Post([&controller, ev = std::move(ev)] { controller.OnExecEvent(ev); });
   });
@@ -414,11 +448,25 @@ int RunServer(int argc, char** argv) {
     fprintf(stderr, "corral server: recovering experiments: %s\n", s.ToString().c_str());
     return 1;
   }
+  if (Status s = workflows.Recover(); !s.ok()) {
+    fprintf(stderr, "corral server: recovering workflows: %s\n", s.ToString().c_str());
+    return 1;
+  }
   if (Status s = (*store)->Flush(); !s.ok()) {
     fprintf(stderr, "corral server: %s\n", s.ToString().c_str());
     return 1;
   }
   control.Start();
+  // Workflow timers (retry back-off, suspend durations, deadlines); job events need no timer.
+  std::atomic<bool> timers_stop{false};
+  std::thread workflow_timers([&] {
+    while (!timers_stop.load()) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      int64_t due = workflows.next_timer_ms();
+      if (due != 0 && due <= ToMillis(clock.Now()))
+        control.Post([&workflows] { workflows.Tick(); });
+    }
+  });
 
   api::ApiService service(control, controller, **store, hub);
   service.SetTrialKey(*trial_key);
@@ -426,6 +474,10 @@ int RunServer(int argc, char** argv) {
   service.SetReadPool(&readers);
   api::ExperimentsRoutes experiment_routes(control, experiments, service.limits().max_body_bytes);
   service.Mount("experiments", &experiment_routes);
+  api::WorkflowRoutes workflow_routes(control, workflows, controller,
+                                      service.limits().max_body_bytes);
+  service.Mount("workflows", &workflow_routes);
+  service.Mount("workflow-templates", &workflow_routes);
   hopts.host = host;
   hopts.port = static_cast<uint16_t>(port);
   hopts.max_body_bytes = service.limits().max_body_bytes;
@@ -435,6 +487,8 @@ int RunServer(int argc, char** argv) {
   });
   if (!http.ok()) {
     fprintf(stderr, "corral server: %s\n", http.status().message().c_str());
+    timers_stop = true;
+    workflow_timers.join();
     control.Stop();
     return 1;
   }
@@ -457,6 +511,8 @@ int RunServer(int argc, char** argv) {
   });
   (*http)->Run();
   hub.Close();
+  timers_stop = true;
+  workflow_timers.join();
   control.Stop();
   executor->Shutdown();
   if (signals.joinable()) {

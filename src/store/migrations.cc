@@ -152,7 +152,45 @@ constexpr const char* kUserUnixAccount = R"sql(
 ALTER TABLE users ADD COLUMN unix_user TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr std::array<Migration, 7> kMigrations{{
+// Workflow runs, their nodes (one row each), stored templates and the memoization cache.
+constexpr const char* kWorkflows = R"sql(
+CREATE TABLE workflows (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL,
+  owner_id INTEGER NOT NULL,
+  phase TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT '',
+  spec TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER
+);
+CREATE INDEX workflows_active ON workflows(id) WHERE finished_at IS NULL;
+CREATE TABLE workflow_nodes (
+  workflow_id INTEGER NOT NULL REFERENCES workflows(id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (workflow_id, name)
+) WITHOUT ROWID;
+CREATE TABLE workflow_templates (
+  kind TEXT NOT NULL,
+  name TEXT NOT NULL,
+  owner_id INTEGER NOT NULL,
+  spec TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (kind, name)
+);
+CREATE TABLE workflow_memo (
+  cache TEXT NOT NULL,
+  key TEXT NOT NULL,
+  outputs TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (cache, key)
+);
+)sql";
+
+constexpr std::array<Migration, 8> kMigrations{{
     {"users, tokens, jobs, labels, events, settings", kInitialSchema},
     {"experiments, trials, metrics", kExperiments},
     {"trials.search_state", kTrialSearchState},
@@ -160,6 +198,7 @@ constexpr std::array<Migration, 7> kMigrations{{
     {"passwords and browser sessions", kSessions},
     {"jobs.parent", kJobParent},
     {"users.unix_user", kUserUnixAccount},
+    {"workflows, nodes, templates, memo", kWorkflows},
 }};
 
 }  // namespace

@@ -688,6 +688,245 @@ class SqliteStore final : public Store {
 
   // ---- settings ----
 
+  // ---- workflows ----
+
+  static constexpr const char* kWorkflowColumns =
+      "id, name, owner_id, phase, message, spec, state, created_at, started_at, finished_at";
+
+  static WorkflowRow ReadWorkflow(const sqlite::Query& q) {
+    WorkflowRow w;
+    w.id = q.Int(0);
+    w.name = std::string(q.Text(1));
+    w.owner = UserId(q.Int(2));
+    w.phase = std::string(q.Text(3));
+    w.message = std::string(q.Text(4));
+    w.spec = std::string(q.Text(5));
+    w.state = std::string(q.Text(6));
+    w.created_at = FromMillis(q.Int(7));
+    if (!q.IsNull(8)) w.started_at = FromMillis(q.Int(8));
+    if (!q.IsNull(9)) w.finished_at = FromMillis(q.Int(9));
+    return w;
+  }
+
+  Status InsertWorkflow(WorkflowRow& w) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("INSERT INTO workflows (name, owner_id, phase, message, spec, state, "
+                              "created_at, started_at, finished_at) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                              "?, ?)"));
+    q.Bind(1, w.name)
+        .Bind(2, w.owner.value)
+        .Bind(3, w.phase)
+        .Bind(4, w.message)
+        .Bind(5, w.spec)
+        .Bind(6, w.state)
+        .Bind(7, ToMillis(w.created_at))
+        .Bind(8, OptionalMillis(w.started_at))
+        .Bind(9, OptionalMillis(w.finished_at));
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    w.id = sqlite3_last_insert_rowid(conn_.get());
+    return Status::Ok();
+  }
+
+  Status UpdateWorkflow(const WorkflowRow& w) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(auto q,
+                            conn_.Prepare("UPDATE workflows SET phase = ?, message = ?, state = ?, "
+                                          "started_at = ?, finished_at = ? WHERE id = ?"));
+    q.Bind(1, w.phase)
+        .Bind(2, w.message)
+        .Bind(3, w.state)
+        .Bind(4, OptionalMillis(w.started_at))
+        .Bind(5, OptionalMillis(w.finished_at))
+        .Bind(6, w.id);
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(conn_.get()) == 0) {
+      return NotFound(fmt::format("no workflow with id {}", w.id));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::optional<WorkflowRow>> GetWorkflow(int64_t id) override {
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q,
+        conn_.Prepare(fmt::format("SELECT {} FROM workflows WHERE id = ?", kWorkflowColumns)));
+    q.Bind(1, id);
+    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<WorkflowRow>();
+    return std::optional<WorkflowRow>(ReadWorkflow(q));
+  }
+
+  Result<std::vector<WorkflowRow>> ListWorkflows(std::optional<UserId> owner,
+                                                 const std::string& phase, int limit) override {
+    if (limit < 1) return InvalidArgument("limit", "must be >= 1");
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare(fmt::format("SELECT {} FROM workflows WHERE (? OR owner_id = ?) AND "
+                                          "(? OR phase = ?) ORDER BY id DESC LIMIT ?",
+                                          kWorkflowColumns)));
+    q.Bind(1, int64_t{!owner.has_value()})
+        .Bind(2, owner ? owner->value : 0)
+        .Bind(3, int64_t{phase.empty()})
+        .Bind(4, phase)
+        .Bind(5, int64_t{limit});
+    std::vector<WorkflowRow> rows;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      rows.push_back(ReadWorkflow(q));
+    }
+    return rows;
+  }
+
+  Result<std::vector<WorkflowRow>> LoadActiveWorkflows() override {
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q,
+        conn_.Prepare(fmt::format("SELECT {} FROM workflows WHERE finished_at IS NULL ORDER BY id",
+                                  kWorkflowColumns)));
+    std::vector<WorkflowRow> rows;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      rows.push_back(ReadWorkflow(q));
+    }
+    return rows;
+  }
+
+  Status DeleteWorkflow(int64_t id) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(auto nodes,
+                            conn_.Prepare("DELETE FROM workflow_nodes WHERE workflow_id = ?"));
+    nodes.Bind(1, id);
+    CORRAL_RETURN_IF_ERROR(nodes.Run());
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("DELETE FROM workflows WHERE id = ?"));
+    q.Bind(1, id);
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(conn_.get()) == 0) {
+      return NotFound(fmt::format("no workflow with id {}", id));
+    }
+    return Status::Ok();
+  }
+
+  Status PutWorkflowNodes(int64_t workflow, std::span<const WorkflowNodeRow> nodes) override {
+    if (nodes.empty()) return Status::Ok();
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    for (const auto& n : nodes) {
+      // A statement is reset when its Query goes, so each row takes the cached one afresh.
+      CORRAL_ASSIGN_OR_RETURN(
+          auto q, conn_.Prepare("INSERT INTO workflow_nodes (workflow_id, name, data) VALUES (?, "
+                                "?, ?) ON CONFLICT (workflow_id, name) DO UPDATE SET data = "
+                                "excluded.data"));
+      q.Bind(1, workflow).Bind(2, n.name).Bind(3, n.data);
+      CORRAL_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+  Status DeleteWorkflowNodes(int64_t workflow, std::span<const std::string> names) override {
+    if (names.empty()) return Status::Ok();
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    for (const auto& n : names) {
+      CORRAL_ASSIGN_OR_RETURN(
+          auto q, conn_.Prepare("DELETE FROM workflow_nodes WHERE workflow_id = ? AND name = ?"));
+      q.Bind(1, workflow).Bind(2, n);
+      CORRAL_RETURN_IF_ERROR(q.Run());
+    }
+    return Status::Ok();
+  }
+
+  Result<std::vector<WorkflowNodeRow>> ListWorkflowNodes(int64_t workflow) override {
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("SELECT name, data FROM workflow_nodes WHERE workflow_id = ?"));
+    q.Bind(1, workflow);
+    std::vector<WorkflowNodeRow> rows;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      rows.push_back({std::string(q.Text(0)), std::string(q.Text(1))});
+    }
+    return rows;
+  }
+
+  Status PutWorkflowTemplate(const WorkflowTemplateRow& t) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("INSERT INTO workflow_templates (kind, name, owner_id, spec, "
+                              "created_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (kind, name) DO "
+                              "UPDATE SET owner_id = excluded.owner_id, spec = excluded.spec, "
+                              "created_at = excluded.created_at"));
+    q.Bind(1, t.kind)
+        .Bind(2, t.name)
+        .Bind(3, t.owner.value)
+        .Bind(4, t.spec)
+        .Bind(5, ToMillis(t.created_at));
+    return q.Run();
+  }
+
+  static WorkflowTemplateRow ReadWorkflowTemplate(const sqlite::Query& q) {
+    WorkflowTemplateRow t;
+    t.kind = std::string(q.Text(0));
+    t.name = std::string(q.Text(1));
+    t.owner = UserId(q.Int(2));
+    t.spec = std::string(q.Text(3));
+    t.created_at = FromMillis(q.Int(4));
+    return t;
+  }
+
+  Result<std::vector<WorkflowTemplateRow>> ListWorkflowTemplates() override {
+    CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("SELECT kind, name, owner_id, spec, created_at "
+                                                  "FROM workflow_templates ORDER BY kind, name"));
+    std::vector<WorkflowTemplateRow> rows;
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      rows.push_back(ReadWorkflowTemplate(q));
+    }
+    return rows;
+  }
+
+  Result<std::optional<WorkflowTemplateRow>> GetWorkflowTemplate(const std::string& kind,
+                                                                 const std::string& name) override {
+    CORRAL_ASSIGN_OR_RETURN(auto q,
+                            conn_.Prepare("SELECT kind, name, owner_id, spec, created_at FROM "
+                                          "workflow_templates WHERE kind = ? AND name = ?"));
+    q.Bind(1, kind).Bind(2, name);
+    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<WorkflowTemplateRow>();
+    return std::optional<WorkflowTemplateRow>(ReadWorkflowTemplate(q));
+  }
+
+  Status DeleteWorkflowTemplate(const std::string& kind, const std::string& name) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("DELETE FROM workflow_templates WHERE kind = ? AND name = ?"));
+    q.Bind(1, kind).Bind(2, name);
+    CORRAL_RETURN_IF_ERROR(q.Run());
+    if (sqlite3_changes(conn_.get()) == 0) {
+      return NotFound(fmt::format("no {} named '{}'", kind, name));
+    }
+    return Status::Ok();
+  }
+
+  Result<std::optional<std::string>> GetWorkflowMemo(const std::string& cache,
+                                                     const std::string& key) override {
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("SELECT outputs FROM workflow_memo WHERE cache = ? AND key = ?"));
+    q.Bind(1, cache).Bind(2, key);
+    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<std::string>();
+    return std::optional<std::string>(std::string(q.Text(0)));
+  }
+
+  Status PutWorkflowMemo(const std::string& cache, const std::string& key,
+                         const std::string& outputs, TimePoint now) override {
+    CORRAL_RETURN_IF_ERROR(BeginWrite());
+    CORRAL_ASSIGN_OR_RETURN(
+        auto q, conn_.Prepare("INSERT INTO workflow_memo (cache, key, outputs, created_at) VALUES "
+                              "(?, ?, ?, ?) ON CONFLICT (cache, key) DO UPDATE SET outputs = "
+                              "excluded.outputs, created_at = excluded.created_at"));
+    q.Bind(1, cache).Bind(2, key).Bind(3, outputs).Bind(4, ToMillis(now));
+    return q.Run();
+  }
+
   Result<std::optional<std::string>> GetSetting(const std::string& key) override {
     CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("SELECT value FROM settings WHERE key = ?"));
     q.Bind(1, key);

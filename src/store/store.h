@@ -11,6 +11,7 @@
 #include "model/job.h"
 #include "model/session.h"
 #include "model/user.h"
+#include "model/workflow.h"
 
 namespace corral::store {
 
@@ -129,6 +130,32 @@ class Store {
   // A job's points ordered by (name, step, insertion); only series `name` when given.
   virtual Result<std::vector<MetricPoint>> ListMetrics(JobId job,
                                                        const std::optional<std::string>& name) = 0;
+
+  // Workflow runs (workflow/). InsertWorkflow assigns row.id; UpdateWorkflow rewrites phase,
+  // message, state and times. Nodes are upserted by (workflow, name). Deleting a run deletes its
+  // nodes. ListWorkflows: newest first, `owner` and `phase` filters when given.
+  virtual Status InsertWorkflow(WorkflowRow& row) = 0;
+  virtual Status UpdateWorkflow(const WorkflowRow& row) = 0;
+  virtual Result<std::optional<WorkflowRow>> GetWorkflow(int64_t id) = 0;
+  virtual Result<std::vector<WorkflowRow>> ListWorkflows(std::optional<UserId> owner,
+                                                         const std::string& phase, int limit) = 0;
+  // Every run without finished_at, oldest first.
+  virtual Result<std::vector<WorkflowRow>> LoadActiveWorkflows() = 0;
+  virtual Status DeleteWorkflow(int64_t id) = 0;
+  virtual Status PutWorkflowNodes(int64_t workflow, std::span<const WorkflowNodeRow> nodes) = 0;
+  virtual Status DeleteWorkflowNodes(int64_t workflow, std::span<const std::string> names) = 0;
+  virtual Result<std::vector<WorkflowNodeRow>> ListWorkflowNodes(int64_t workflow) = 0;
+  // Stored templates, replaced by (kind, name). kNotFound when deleting what is not there.
+  virtual Status PutWorkflowTemplate(const WorkflowTemplateRow& row) = 0;
+  virtual Result<std::vector<WorkflowTemplateRow>> ListWorkflowTemplates() = 0;
+  virtual Result<std::optional<WorkflowTemplateRow>> GetWorkflowTemplate(
+      const std::string& kind, const std::string& name) = 0;
+  virtual Status DeleteWorkflowTemplate(const std::string& kind, const std::string& name) = 0;
+  // Memoized outputs by (cache name, key); nullopt when absent.
+  virtual Result<std::optional<std::string>> GetWorkflowMemo(const std::string& cache,
+                                                             const std::string& key) = 0;
+  virtual Status PutWorkflowMemo(const std::string& cache, const std::string& key,
+                                 const std::string& outputs, TimePoint now) = 0;
 
   // Small key/value settings (schema version, queue config, ...).
   virtual Result<std::optional<std::string>> GetSetting(const std::string& key) = 0;
