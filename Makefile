@@ -74,6 +74,7 @@ bench-submit: build
 conformance: binaries
 	$(PYTHON) tests/conformance/run_argo.py --corral $(BUILD)/corral \
 	  --expect-pass tests/conformance/expected_pass.txt \
+	  --timeout $(or $(CONFORMANCE_TIMEOUT),45) \
 	  $(if $(WRITE_PASS),--write-pass tests/conformance/expected_pass.txt)
 
 bench-workflow: binaries

@@ -398,10 +398,18 @@ def main(argv=None):
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1, default=str) + "\n")
     if args.write_pass:
+        # Files that needed most of the time bound stay out of the required list (as comments):
+        # on a slower machine they would time out without anything being broken.
+        slow = 0.66 * args.timeout
         args.write_pass.write_text(
-            "# Argo examples (relative to $CORRAL_ARGO_CONFORMANCE) that pass; "
-            "tests/integration/test_conformance.py fails if one stops passing.\n"
-            + "".join(r["file"] + "\n" for r in rows if r["passed"]))
+            "# Argo examples (relative to $CORRAL_ARGO_CONFORMANCE) that pass; tests/integration/\n"
+            "# test_conformance.py fails if one of them stops passing. Extend it as more pass\n"
+            "# (`make conformance WRITE_PASS=1` rewrites it from a run).\n"
+            + "".join(r["file"] + "\n" for r in rows if r["passed"] and r["seconds"] <= slow)
+            + "# These pass too but need most of the time bound per workflow; they are left out\n"
+            "# so that a slower machine does not fail the test:\n"
+            + "".join("# " + r["file"] + "\n" for r in rows
+                      if r["passed"] and r["seconds"] > slow))
     if args.expect_pass:
         must = [line.strip() for line in args.expect_pass.read_text().splitlines()
                 if line.strip() and not line.startswith("#")]

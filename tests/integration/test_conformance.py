@@ -35,7 +35,7 @@ def test_argo_examples_that_passed_still_pass(tmp_path, capsys):
     assert not unknown, f"{PASS_LIST.name} names files not in expected.json: {unknown}"
     out = tmp_path / "results.json"
     rc = run_argo.main(["--examples", str(examples), "--corral", str(CORRAL),
-                        "--timeout", os.environ.get("CORRAL_CONFORMANCE_TIMEOUT", "40"),
+                        "--timeout", os.environ.get("CORRAL_CONFORMANCE_TIMEOUT", "45"),
                         "--json", str(out), "--expect-pass", str(PASS_LIST)])
     table = capsys.readouterr().out
     rows = {r["file"]: r for r in json.loads(out.read_text())}
