@@ -148,8 +148,8 @@ class RssSampler:
 def kill9(server_bin, data_dir, steps, step_seconds, timeout):
     """A chain whose steps append their name to a file; the server is killed with SIGKILL when
     about half have run, then started again on the same data directory."""
-    marks = Path(data_dir).parent / "marks"
-    marks.mkdir(mode=0o777, exist_ok=True)
+    # Outside /tmp: each step sees a private /tmp of its own.
+    marks = Path(tempfile.mkdtemp(prefix="corral-bench-marks-", dir="/var/tmp"))
     os.chmod(marks, 0o777)
     log = marks / "ran.txt"
     log.touch()
@@ -165,6 +165,9 @@ def kill9(server_bin, data_dir, steps, step_seconds, timeout):
     created = api.call("POST", "/workflows", workflow("bench-kill9", tasks, tmpl))
     deadline = time.monotonic() + timeout
     while len(log.read_text().split()) < steps // 2 and time.monotonic() < deadline:
+        if api.call("GET", f"/workflows/{created['id']}").get("phase") in ("Succeeded", "Failed",
+                                                                         "Error"):
+            break
         time.sleep(0.05)
     killed_after = len(log.read_text().split())
     os.kill(server.proc.pid, 9)
@@ -184,6 +187,7 @@ def kill9(server_bin, data_dir, steps, step_seconds, timeout):
     finally:
         server.stop()
     runs = log.read_text().split()
+    shutil.rmtree(marks, ignore_errors=True)
     counts = {f"s{i}": runs.count(f"s{i}") for i in range(steps)}
     lost = [k for k, v in counts.items() if v == 0]
     twice = [k for k, v in counts.items() if v > 1]
