@@ -223,9 +223,11 @@ def main():
             print(f"server idle RSS: {idle_kib / 1024:.1f} MB")
 
             lat = latency(api, args.chain, args.width, args.timeout)
-            all_gaps = []
+            # The headline is the chain: one dependent per finished step. In the wide DAG every
+            # dependent of the root starts at once, so its gaps also measure how fast the host
+            # starts that many processes; it is printed beside.
+            all_gaps = list(lat["chain"][2])
             for kind, (phase, took, g) in lat.items():
-                all_gaps += g
                 if g:
                     print(f"latency {kind}: {phase} in {took:.1f}s; finished->started over "
                           f"{len(g)} edges: p50 {pct(g, 50) * 1000:.0f} ms, "
@@ -234,7 +236,8 @@ def main():
                     print(f"latency {kind}: {phase} in {took:.1f}s; no timestamps to measure")
             if all_gaps:
                 p50, p99 = pct(all_gaps, 50) * 1000, pct(all_gaps, 99) * 1000
-                print(f"step finished -> dependent started: p50 {p50:.0f} ms (target <= 50), "
+                print(f"step finished -> dependent started (chain): p50 {p50:.0f} ms "
+                      f"(target <= 50), "
                       f"p99 {p99:.0f} ms (target <= 200); Argo ~{ARGO_STEP_SECONDS * 1000:.0f} ms "
                       f"per step: {ARGO_STEP_SECONDS * 1000 / max(p50, 1):.0f}x")
                 results["latency_ms"] = {"p50": p50, "p99": p99, "edges": len(all_gaps)}
