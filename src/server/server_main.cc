@@ -421,6 +421,7 @@ int RunServer(int argc, char** argv) {
   wopts.steps_root = data_dir + "/workflows";
   wopts.artifact_dir = artifact_dir.empty() ? data_dir + "/artifacts" : artifact_dir;
   wopts.bwrap = workflow_runner::ProbeBubblewrap();
+  if (!wopts.bwrap.empty()) wopts.root_binds = workflow_runner::RootBindArgs();
   if (switch_accounts) wopts.account_for = copts.account_for;
   fs::create_directories(wopts.steps_root, ec);
   fs::create_directories(wopts.artifact_dir, ec);

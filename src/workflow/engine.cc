@@ -682,6 +682,8 @@ std::vector<Action> WorkflowEngine::Operate(TimePoint now, EngineServices& servi
     }
   }
   globals.vars["workflow.parameters"] = wf_params.dump();
+  if (!globals.vars.count("workflow.parameters.json"))
+    globals.vars["workflow.parameters.json"] = wf_params.dump();
   for (const char* meta : {"labels", "annotations"}) {
     if (spec_.contains("x-metadata") && spec_["x-metadata"].contains(meta))
       for (auto it = spec_["x-metadata"][meta].begin(); it != spec_["x-metadata"][meta].end(); ++it)
@@ -942,6 +944,8 @@ Node* WorkflowEngine::ExecuteTemplate(Invocation& inv) {
     in_params.push_back({{"name", p.name}, {"value", p.value}});
   }
   scope.vars["inputs.parameters"] = in_params.dump();
+  if (!scope.vars.count("inputs.parameters.json"))
+    scope.vars["inputs.parameters.json"] = in_params.dump();
   if (tmpl.contains("inputs") && tmpl["inputs"].contains("artifacts"))
     for (const auto& a : tmpl["inputs"]["artifacts"])
       if (a.contains("path"))

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <memory>
 #include <regex>
+#include <set>
 #include <vector>
 
 namespace corral::workflow {
@@ -17,6 +18,9 @@ namespace {
 
 enum class Tok {
   kEnd,
+  kLBrace,
+  kRBrace,
+  kHash,
   kNumber,
   kString,
   kIdent,
@@ -98,6 +102,14 @@ Result<std::vector<Token>> Lex(std::string_view s, Dialect dialect) {
       t.kind = Tok::kIdent;
       t.text = std::string(s.substr(i, j - i));
       i = j;
+    } else if (dialect == Dialect::kExpr && (c == '{' || c == '}' || c == '#')) {
+      t.kind = c == '{' ? Tok::kLBrace : c == '}' ? Tok::kRBrace : Tok::kHash;
+      t.text = std::string(1, c);
+      ++i;
+    } else if (c == '?' && i + 1 < s.size() && s[i + 1] == '?') {
+      t.kind = Tok::kOp;
+      t.text = "??";
+      i += 2;
     } else if (c == '(' || c == ')' || c == '[' || c == ']' || c == ',' || c == '?' || c == ':' ||
                (c == '.' && !(i + 1 < s.size() && s[i + 1] == '.'))) {
       t.kind = c == '('   ? Tok::kLParen
@@ -136,6 +148,8 @@ struct Node;
 using NodePtr = std::unique_ptr<Node>;
 enum class NodeKind {
   kLiteral,
+  kClosure,
+  kElement,
   kVariable,
   kUnary,
   kBinary,
@@ -338,6 +352,19 @@ class Parser {
         n->name = tk.text;
         return n;
       }
+      case Tok::kHash: {
+        // The element a closure is applied to: `#`, `#.field`.
+        auto n = Make(NodeKind::kElement);
+        return n;
+      }
+      case Tok::kLBrace: {
+        auto body = Ternary();
+        if (!body.ok()) return body;
+        if (Next().kind != Tok::kRBrace) return InvalidArgument("expression", "expected '}'");
+        auto n = Make(NodeKind::kClosure);
+        n->args.push_back(std::move(*body));
+        return n;
+      }
       case Tok::kLParen: {
         auto n = Ternary();
         if (!n.ok()) return n;
@@ -461,6 +488,11 @@ class Evaluator {
       }
       case NodeKind::kCall:
         return Call(n);
+      case NodeKind::kElement:
+        if (elements_.empty()) return InvalidArgument("expression", "'#' outside a closure");
+        return elements_.back();
+      case NodeKind::kClosure:
+        return InvalidArgument("expression", "a closure {...} is only an argument of a function");
     }
     return json();
   }
@@ -485,6 +517,8 @@ class Evaluator {
       rest.push_back(key.substr(dot + 1));
       key.resize(dot);
     }
+    // expr-lang gives nil for what a map does not hold (`tasks.skipped.outputs.x ?? 'default'`).
+    if (d_ == Dialect::kExpr && !strict_) return json();
     return InvalidArgument("expression", "unknown variable '" + name + "'");
   }
 
@@ -593,6 +627,36 @@ class Evaluator {
   }
 
   Result<json> Call(const Node& n) {
+    static const std::set<std::string> kClosureFunctions = {"filter", "map", "all",  "any",
+                                                            "none",   "one", "count"};
+    if (kClosureFunctions.count(n.name) && n.args.size() == 2 &&
+        n.args[1]->kind == NodeKind::kClosure) {
+      auto list = Eval(*n.args[0]);
+      if (!list.ok()) return list;
+      json items = Structured(*list);
+      if (!items.is_array()) return InvalidArgument("expression", n.name + "() needs a list");
+      json out = json::array();
+      int64_t matched = 0;
+      for (const auto& item : items) {
+        elements_.push_back(item);
+        auto v = Eval(*n.args[1]->args[0]);
+        elements_.pop_back();
+        if (!v.ok()) return v;
+        if (n.name == "map") {
+          out.push_back(*v);
+        } else if (Truthy(*v)) {
+          ++matched;
+          if (n.name == "filter") out.push_back(item);
+        }
+      }
+      int64_t total = static_cast<int64_t>(items.size());
+      if (n.name == "filter" || n.name == "map") return out;
+      if (n.name == "all") return json(matched == total);
+      if (n.name == "any") return json(matched > 0);
+      if (n.name == "none") return json(matched == 0);
+      if (n.name == "one") return json(matched == 1);
+      return json(matched);
+    }
     std::vector<json> a;
     for (const auto& x : n.args) {
       auto v = Eval(*x);
@@ -736,6 +800,8 @@ class Evaluator {
 
   Dialect d_;
   const VariableLookup& lookup_;
+  std::vector<json> elements_;  // closure arguments, innermost last
+  bool strict_ = false;
 };
 
 Result<NodePtr> Parse(std::string_view text, Dialect dialect) {

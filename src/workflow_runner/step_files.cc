@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -74,6 +75,34 @@ std::vector<workflow::ContainerRun> Ordered(const std::vector<workflow::Containe
   return out;
 }
 
+// Writes (once) the script that runs a step directory's run.sh inside bubblewrap.
+Result<std::string> SandboxLauncher(const StepSandbox& sandbox, const ImageMap& images) {
+  std::vector<std::string> argv = {sandbox.bwrap};
+  if (sandbox.root_binds.empty()) {
+    argv.insert(argv.end(), {"--dev-bind", "/", "/"});
+  } else {
+    argv.insert(argv.end(), {"--tmpfs", "/"});
+    argv.insert(argv.end(), sandbox.root_binds.begin(), sandbox.root_binds.end());
+  }
+  std::string script =
+      "#!/bin/sh\n# Runs the workflow step in directory $1 with a private root and /tmp.\nexec " +
+      QuoteArgv(argv) + " --bind \"$1/tmp\" /tmp";
+  // What lives under /tmp on the host (the data dir in tests) must stay reachable.
+  for (const auto& keep : {sandbox.steps_root, sandbox.artifact_dir, images.shims_dir()}) {
+    if (keep.rfind("/tmp/", 0) == 0) script += " --bind " + Quote(keep) + " " + Quote(keep);
+  }
+  script += " -- /bin/sh \"$1/run.sh\"\n";
+  fs::path path = fs::path(sandbox.steps_root) / "sandbox.sh";
+  if (ReadFile(path) == script) return path.string();
+  fs::path tmp = path;
+  tmp += ".new";
+  CORRAL_RETURN_IF_ERROR(WriteFile(tmp, script, fs::perms(0755)));
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return Internal("cannot write " + path.string() + ": " + ec.message());
+  return path.string();
+}
+
 }  // namespace
 
 Result<JobSpec> PrepareStep(const workflow::PodRequest& pod, const std::string& step_dir,
@@ -93,8 +122,16 @@ Result<JobSpec> PrepareStep(const workflow::PodRequest& pod, const std::string& 
   std::ostringstream sh;
   sh << "#!/bin/sh\n"
      << "D=" << Quote(step_dir) << "\n"
-     << "A=" << Quote(sandbox.artifact_dir) << "\n";
-  std::string workdir = pod.main.workdir.empty() ? (d / "work").string() : pod.main.workdir;
+     << "A=" << Quote(sandbox.artifact_dir)
+     << "\n"
+     // What images provide and a host may lack (cowsay, argosay, python), after the host's own.
+     << "PATH=\"${PATH:-/usr/local/bin:/usr/bin:/bin}:\"" << Quote(images.shims_dir())
+     << "; export PATH\n";
+  // Images start in `/` unless they say otherwise; without a private root, the step's own
+  // work directory stands for it.
+  std::string workdir = !pod.main.workdir.empty()    ? pod.main.workdir
+                        : sandbox.root_binds.empty() ? (d / "work").string()
+                                                     : "/";
   sh << "mkdir -p " << Quote(workdir) << " && cd " << Quote(workdir) << " || exit 1\n";
   for (const auto& a : pod.input_artifacts) {
     if (a.path.empty()) continue;
@@ -185,14 +222,10 @@ Result<JobSpec> PrepareStep(const workflow::PodRequest& pod, const std::string& 
   if (sandbox.bwrap.empty()) {
     spec.command = {"/bin/sh", (d / "run.sh").string()};
   } else {
-    spec.command = {sandbox.bwrap, "--dev-bind", "/", "/", "--bind", (d / "tmp").string(), "/tmp"};
-    // What lives under /tmp on the host (the data dir in tests) must stay reachable.
-    for (const auto& keep : {sandbox.steps_root, sandbox.artifact_dir, images.shims_dir()}) {
-      if (keep.rfind("/tmp/", 0) == 0) {
-        spec.command.insert(spec.command.end(), {"--bind", keep, keep});
-      }
-    }
-    spec.command.insert(spec.command.end(), {"--", "/bin/sh", (d / "run.sh").string()});
+    // One launcher for every step, so that a job's stored command stays three words however
+    // many directories the private root binds (10,000 steps are 10,000 jobs in memory).
+    CORRAL_ASSIGN_OR_RETURN(std::string launcher, SandboxLauncher(sandbox, images));
+    spec.command = {"/bin/sh", launcher, step_dir};
   }
   return spec;
 }
@@ -214,6 +247,25 @@ workflow::PodExit ReadStepExit(const std::string& step_dir, int exit_code) {
     }
   }
   return exit;
+}
+
+std::vector<std::string> RootBindArgs() {
+  std::vector<std::string> args;
+  std::error_code ec;
+  std::vector<fs::directory_entry> entries;
+  for (const auto& e : fs::directory_iterator("/", ec)) entries.push_back(e);
+  std::sort(entries.begin(), entries.end());
+  for (const auto& e : entries) {
+    std::string path = e.path().string();
+    if (path == "/tmp") continue;
+    if (e.is_symlink(ec)) {
+      auto target = fs::read_symlink(e.path(), ec);
+      if (!ec) args.insert(args.end(), {"--symlink", target.string(), path});
+    } else if (e.is_directory(ec)) {
+      args.insert(args.end(), {"--dev-bind", path, path});
+    }
+  }
+  return args;
 }
 
 std::string ProbeBubblewrap() {

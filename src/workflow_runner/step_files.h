@@ -17,6 +17,9 @@ struct StepSandbox {
   std::string bwrap;         // path of bubblewrap; "" runs steps without a private /tmp
   std::string steps_root;    // every step's directory lives below it
   std::string artifact_dir;  // the artifact store: keys are paths below it
+  // bwrap arguments that rebuild the host's top-level directories over a private, writable
+  // root (RootBindArgs): a step may write /output or /result.txt as it would in its image.
+  std::vector<std::string> root_binds;
   // The account the step runs as, when it is not this server's: its directory is handed over.
   std::optional<std::pair<uint32_t, uint32_t>> owner;
 };
@@ -37,5 +40,8 @@ workflow::PodExit ReadStepExit(const std::string& step_dir, int exit_code);
 
 // Whether bubblewrap can make a private /tmp here (it needs user namespaces or root).
 std::string ProbeBubblewrap();
+
+// `--dev-bind /x /x` for each top-level directory of the host but /tmp, `--symlink` for links.
+std::vector<std::string> RootBindArgs();
 
 }  // namespace corral::workflow_runner

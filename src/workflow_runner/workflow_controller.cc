@@ -242,7 +242,8 @@ Status WorkflowController::Advance(Active& a) {
         continue;
       }
       std::string dir = StepDir(a.row.id, act.pod.node_id);
-      StepSandbox sandbox{options_.bwrap, options_.steps_root, options_.artifact_dir, StepOwner(a)};
+      StepSandbox sandbox{options_.bwrap, options_.steps_root, options_.artifact_dir,
+                          options_.root_binds, StepOwner(a)};
       auto spec = PrepareStep(act.pod, dir, images_, sandbox);
       Result<Job> job =
           spec.ok() ? jobs_.Submit(a.owner, std::move(*spec),

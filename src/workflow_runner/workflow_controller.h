@@ -25,9 +25,10 @@
 namespace corral::workflow_runner {
 
 struct WorkflowControllerOptions {
-  std::string steps_root;    // per-step private directories
-  std::string artifact_dir;  // the artifact store
-  std::string bwrap;         // "" = no private /tmp
+  std::string steps_root;               // per-step private directories
+  std::string artifact_dir;             // the artifact store
+  std::string bwrap;                    // "" = no private /tmp
+  std::vector<std::string> root_binds;  // see StepSandbox
   // The local account a user's steps run as (as the job controller's), to hand step
   // directories over to it. Unset: steps run as this server's account.
   std::function<Result<exec::RunAs>(const User&)> account_for;

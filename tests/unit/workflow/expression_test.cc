@@ -63,7 +63,10 @@ TEST(Expr, VariablesFunctionsAndOperators) {
   EXPECT_EQ(eval("sprig.upper('ab') + 'c'"), "ABc");
   EXPECT_EQ(eval("toJson([1, 'a'])"), "[1,\"a\"]");
   EXPECT_EQ(eval("asFloat('1.5') + 1"), "2.5");
-  EXPECT_FALSE(Evaluate("nope.x", Dialect::kExpr, vars).ok());
+  EXPECT_EQ(eval("tasks.skipped.outputs.parameters.msg ?? 'fallback'"), "fallback");
+  EXPECT_EQ(eval("toJson(filter([1, 3], {# > 1}))"), "[3]");
+  EXPECT_EQ(eval("toJson(map([1, 2], {# * 2}))"), "[2,4]");
+  EXPECT_TRUE(Evaluate("nope.x", Dialect::kExpr, vars)->is_null());  // nil, as expr-lang
   EXPECT_FALSE(CheckSyntax("a +", Dialect::kExpr).ok());
 }
 
