@@ -16,6 +16,7 @@ NINJA_JOBS ?= $(shell nproc)
 .PHONY: bench-http bench-durability bench-metrics
 .PHONY: bench-notebooks
 .PHONY: bench-slurm
+.PHONY: conformance bench-workflow
 
 all: build
 
@@ -87,6 +88,17 @@ bench-submit: build
 bench-slurm: binaries
 	./scripts/install-deps.sh test
 	$(PYTHON) bench/slurm/run.py --build $(BUILD) $(if $(JOBS),--jobs $(JOBS))
+
+# Argo's examples ($(CORRAL_ARGO_CONFORMANCE), default ../shared/conformance/argo) on a real
+# server; WRITE_PASS=1 rewrites the list of files the integration test requires to pass.
+conformance: binaries
+	$(PYTHON) tests/conformance/run_argo.py --corral $(BUILD)/corral \
+	  --expect-pass tests/conformance/expected_pass.txt \
+	  --timeout $(or $(CONFORMANCE_TIMEOUT),45) \
+	  $(if $(WRITE_PASS),--write-pass tests/conformance/expected_pass.txt)
+
+bench-workflow: binaries
+	$(PYTHON) bench/workflow/run.py --corral $(BUILD)/corral $(if $(QUICK),--quick)
 
 bench-durability: binaries
 	CORRAL_BUILD_DIR=$(abspath $(BUILD)) $(PYTHON) bench/durability/kill_loop.py

@@ -18,6 +18,7 @@
 #include "cli/run_args.h"
 #include "cli/terminal_input.h"
 #include "cli/tune_command.h"
+#include "cli/workflow_command.h"
 
 namespace corral::cli {
 
@@ -151,6 +152,8 @@ int RunCli(int argc, char** argv) {
 
   TuneOptions tune_options;
   CLI::App* tune = AddTuneCommand(app, tune_options);
+  WorkflowOptions workflow_options;
+  CLI::App* workflow = AddWorkflowCommand(app, workflow_options);
 
   CLI::App* queues = app.add_subcommand("queues", "List queues and their use; set them (admin)");
   queues->fallthrough();
@@ -367,6 +370,7 @@ int RunCli(int argc, char** argv) {
   if (queues->parsed()) return QueuesCommand(ctx, queues_file);
   if (top->parsed()) return TopCommand(ctx, top_options);
   if (tune->parsed()) return TuneCommand(ctx, *tune, tune_options);
+  if (workflow->parsed()) return WorkflowCommand(ctx, *workflow, workflow_options);
   if (login->parsed()) return LoginCommand(ctx, LoginOptions{config_path});
   if (whoami->parsed()) return WhoamiCommand(ctx);
   if (users_create->parsed())

@@ -219,7 +219,7 @@ CREATE TABLE workflow_memo (
 );
 )sql";
 
-constexpr std::array<Migration, 8> kMigrations{{
+constexpr std::array<Migration, 9> kMigrations{{
     {"users, tokens, jobs, labels, events, settings", kInitialSchema},
     {"experiments, trials, metrics", kExperiments},
     {"trials.search_state", kTrialSearchState},
