@@ -29,6 +29,7 @@ CorralScheduler::CorralScheduler(SchedulerOptions options)
 void CorralScheduler::SetNodes(std::vector<NodeInfo> nodes) {
   nodes_ = std::move(nodes);
   view_.Reset(nodes_);
+  fifo_shadow_.SetCapacity(view_.total_gpus());
   // Claims are re-made by the next pass on the new node list.
   for (JobId id : claim_holders_) {
     auto it = pending_.find(id);
@@ -193,6 +194,7 @@ Status CorralScheduler::OnSubmit(const JobRequest& job) {
   p.queue = QueueIndex(job.queue);
   p.user = UserIndex(p.queue, job.user);
   p.waiting_since = job.submitted;
+  SetDeadline(p, job.submitted);
   queues_[p.queue].pending_jobs++;
   users_[p.user].pending_jobs++;
   pending_.emplace(job.id, std::move(p));
@@ -217,6 +219,47 @@ Status CorralScheduler::OnRestore(const JobRequest& job, const Placement& placem
   Account(r.queue, r.user, job.total_gpus(), started);
   running_.emplace(job.id, std::move(r));
   return Status::Ok();
+}
+
+void CorralScheduler::SetDeadline(PendingJob& job, TimePoint since) {
+  job.deadline = since;
+  if (options_.fifo_deadline_factor <= 0 || job.req.priority == PriorityClass::kOpportunistic)
+    return;
+  const double estimate_s = RemainingSeconds(job.req, since, since);
+  job.deadline = fifo_shadow_.Admit(since, job.req.total_gpus(),
+                                    Duration(static_cast<int64_t>(estimate_s * 1000)));
+}
+
+void CorralScheduler::MarkUrgent(TimePoint now) {
+  const Duration floor = std::max(
+      options_.fifo_deadline_min_wait,
+      Duration(static_cast<int64_t>(options_.fifo_max_wait_factor *
+                                    static_cast<double>(fifo_shadow_.max_wait().count()))));
+  by_age_.clear();
+  for (auto& [id, p] : pending_) {
+    p.urgent = false;
+    if (p.req.priority != PriorityClass::kOpportunistic) by_age_.push_back(&p);
+  }
+  std::sort(by_age_.begin(), by_age_.end(), [](const PendingJob* a, const PendingJob* b) {
+    return a->waiting_since != b->waiting_since ? a->waiting_since < b->waiting_since
+                                                : a->req.id.value < b->req.id.value;
+  });
+  // Oldest first: a job is urgent once its wait plus the time the urgent work ahead of it takes
+  // to run on the whole cluster reaches its due wait, so that it is not first noticed when it is
+  // already late behind a queue of other late jobs.
+  const double gpus = std::max(1, view_.total_gpus());
+  double ahead_s = 0;
+  for (PendingJob* p : by_age_) {
+    const Duration due =
+        std::max(floor, Duration(static_cast<int64_t>(
+                            options_.fifo_deadline_factor *
+                            static_cast<double>((p->deadline - p->waiting_since).count()))));
+    const double waited_s = std::chrono::duration<double>(now - p->waiting_since).count();
+    const double due_s = std::chrono::duration<double>(due).count();
+    if (waited_s + options_.fifo_backlog_lookahead * ahead_s / gpus < due_s) continue;
+    p->urgent = true;
+    ahead_s += p->req.total_gpus() * RemainingSeconds(p->req, now, now);
+  }
 }
 
 void CorralScheduler::DropClaim(PendingJob& job) {
@@ -257,6 +300,7 @@ void CorralScheduler::OnRequeue(JobId job, TimePoint now) {
   p.queue = r.queue;
   p.user = r.user;
   p.waiting_since = now;
+  SetDeadline(p, now);
   queues_[p.queue].pending_jobs++;
   users_[p.user].pending_jobs++;
   pending_.emplace(job, std::move(p));
@@ -623,6 +667,7 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
     backlog_age = Duration(static_cast<int64_t>(options_.backlog_starvation_factor * 1000 *
                                                 backlog_gpu_s / view_.total_gpus()));
   }
+  if (options_.fifo_deadline_factor > 0) MarkUrgent(now);
   order_.clear();
   order_.reserve(pending_.size());
   // Whole nodes the waiting large gangs fill, for the drain guard.
@@ -639,8 +684,12 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
         std::max(backlog_age, options_.large_job_gpus > 0 && gpus >= options_.large_job_gpus
                                   ? options_.large_job_starvation_age
                                   : options_.starvation_age);
-    const bool starving =
-        r.priority != PriorityClass::kOpportunistic && now - p.waiting_since >= age;
+    bool starving = r.priority != PriorityClass::kOpportunistic;
+    if (options_.fifo_deadline_factor > 0) {
+      starving = starving && p.urgent;
+    } else {
+      starving = starving && now - p.waiting_since >= age;
+    }
     const QueueState& q = queues_[p.queue];
     const bool within_guarantee = q.used_gpus + gpus <= q.config.guaranteed_gpus;
     // band: priority class, then starving, then within guarantee (lower sorts first)
@@ -648,7 +697,8 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
         (3 - static_cast<int>(r.priority)) * 4 + (starving ? 0 : 2) + (within_guarantee ? 0 : 1);
     double key;
     if (starving) {
-      key = static_cast<double>(ToMillis(p.waiting_since));
+      key = static_cast<double>(
+          ToMillis(options_.fifo_deadline_factor > 0 ? p.deadline : p.waiting_since));
     } else {
       key = std::max(gpus, 1) * remaining_s * queue_factor[p.queue] * user_factor[p.user];
     }

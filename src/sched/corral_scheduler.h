@@ -6,6 +6,7 @@
 
 #include "sched/cluster_view.h"
 #include "sched/fair_share.h"
+#include "sched/fifo_shadow.h"
 #include "sched/options.h"
 #include "sched/pending_reason.h"
 #include "sched/reservation.h"
@@ -61,6 +62,8 @@ class CorralScheduler final : public Scheduler {
     int queue = -1;
     int user = -1;
     TimePoint waiting_since;  // submission, or the last requeue
+    TimePoint deadline;       // start in the FIFO shadow (when fifo_deadline_factor > 0)
+    bool urgent = false;      // past its due wait this pass (MarkUrgent)
     Placement claim;          // GPUs claimed while preemption victims stop
     TimePoint claim_since;
     WaitState wait;
@@ -128,11 +131,16 @@ class CorralScheduler final : public Scheduler {
                                      const std::vector<int>& held);
   void Account(int queue, int user, int gpus, TimePoint now);
   void DropClaim(PendingJob& job);
+  // Places the job in the FIFO shadow from `since` (fifo_deadline_factor > 0).
+  void SetDeadline(PendingJob& job, TimePoint since);
+  // Sets `urgent` on every pending job from its FIFO deadline and the urgent work ahead of it.
+  void MarkUrgent(TimePoint now);
 
   SchedulerOptions options_;
   std::vector<NodeInfo> nodes_;
   ClusterView view_;
   FairShareTracker fair_share_;
+  FifoShadow fifo_shadow_;
   std::vector<QueueState> queues_;
   std::unordered_map<std::string, int> queue_index_;
   std::vector<UserState> users_;
@@ -141,9 +149,10 @@ class CorralScheduler final : public Scheduler {
   std::unordered_map<JobId, RunningJob> running_;
   std::vector<JobId> claim_holders_;
   TimePoint last_pass_{};
-  std::vector<OrderEntry> order_;  // reused between passes
-  std::vector<TimePoint> drain_;   // per node, this pass
-  std::vector<bool> guarded_;      // per node, this pass: kept for waiting large gangs
+  std::vector<OrderEntry> order_;    // reused between passes
+  std::vector<PendingJob*> by_age_;  // reused between passes
+  std::vector<TimePoint> drain_;     // per node, this pass
+  std::vector<bool> guarded_;        // per node, this pass: kept for waiting large gangs
   // Estimated releases of running GPUs, sorted by time, built on the first reservation of a pass;
   // [1] counts opportunistic work as released now (for jobs that may preempt it).
   std::vector<Release> releases_[2];

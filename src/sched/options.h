@@ -30,6 +30,20 @@ struct SchedulerOptions {
   // their nodes drain side by side rather than one after the other (at most 32). More bound the
   // wait of large gangs tighter but cost average JCT in the trace replay (docs/scheduler.md).
   int max_reservations = 1;
+  // When > 0, the starvation ages above are replaced by a deadline per job: its start in a FIFO
+  // schedule of the same jobs on the GPUs taken as one pool (FifoShadow). A job starves once it
+  // has waited this fraction of its wait there, and at least `fifo_deadline_min_wait`; starving
+  // jobs are ordered by deadline. Size order then never keeps a job waiting much past when FIFO
+  // would have started it, however loaded the cluster, without a fixed age to tune per cluster.
+  double fifo_deadline_factor = 1.0;
+  Duration fifo_deadline_min_wait = std::chrono::minutes(30);
+  // And not before it has waited this fraction of the longest wait in the FIFO shadow so far:
+  // the target is FIFO's longest wait, so a job FIFO would have started early may still give way
+  // to shorter ones until its wait nears that.
+  double fifo_max_wait_factor = 0.9;
+  // A job is due this much earlier for each second the urgent work ahead of it would take on the
+  // whole cluster (older urgent jobs' remaining GPU-time over the cluster's GPUs).
+  double fifo_backlog_lookahead = 0;
 
   // Placement prefers the node whose drain (the time it is entirely free) the job delays least,
   // then best fit, so jobs ending together share nodes and nodes empty whole for large gangs.

@@ -218,8 +218,10 @@ int RunServer(int argc, char** argv) {
                  "Most output kept per replica; the head is kept, the rest dropped")
       ->check(CLI::Range(int64_t{0}, int64_t{1} << 50))
       ->capture_default_str();
-  app.add_option("--starvation-age", starvation_age_s,
-                 "Seconds after which a waiting job is ordered by age and reserved for")
+  app.add_option(
+         "--starvation-age", starvation_age_s,
+         "Seconds after which a waiting job is ordered by age and reserved for (replaces the "
+         "default rule: a job is due when FIFO would have started it)")
       ->check(CLI::Range(0.0, 1e7));
   app.add_option("--large-job-starvation-age", large_starvation_age_s,
                  "The same for jobs of 8 GPUs or more")
@@ -462,6 +464,8 @@ int RunServer(int argc, char** argv) {
   auto seconds = [](double s) { return Duration(static_cast<int64_t>(s * 1000)); };
   if (starvation_age_s >= 0) sopts.starvation_age = seconds(starvation_age_s);
   if (large_starvation_age_s >= 0) sopts.large_job_starvation_age = seconds(large_starvation_age_s);
+  // Fixed ages replace the FIFO-deadline rule only when asked for.
+  if (starvation_age_s >= 0 || large_starvation_age_s >= 0) sopts.fifo_deadline_factor = 0;
   if (preemption_grace_s >= 0) sopts.preemption_grace = seconds(preemption_grace_s);
   if (opportunistic_grace_s >= 0) sopts.opportunistic_grace = seconds(opportunistic_grace_s);
   jobs::JobController controller(**store, *executor, sched::MakeDefaultScheduler(sopts), nodes,

@@ -45,6 +45,11 @@ struct Flags {
   double large_starvation_age_h = -1;
   double share_strength = -1;
   double backlog_starvation_factor = 0;
+  double fifo_deadline_factor = -1;
+  int max_reservations = -1;
+  double fifo_max_wait_factor = -1;
+  double fifo_backlog_lookahead = -1;
+  double fifo_deadline_min_wait_h = -1;
 };
 
 struct Variant {
@@ -174,6 +179,16 @@ int RunSimulate(int argc, char** argv) {
   app.add_option("--share-strength", f.share_strength, "corral: queue fair-share strength");
   app.add_option("--backlog-starvation-factor", f.backlog_starvation_factor,
                  "corral: starvation ages at least this multiple of the backlog's drain time");
+  app.add_option("--fifo-deadline-factor", f.fifo_deadline_factor,
+                 "corral: a job starves after this fraction of its wait in a FIFO shadow");
+  app.add_option("--fifo-deadline-min-wait-h", f.fifo_deadline_min_wait_h,
+                 "corral: and not before it has waited this long (hours)");
+  app.add_option("--fifo-max-wait-factor", f.fifo_max_wait_factor,
+                 "corral: nor before this fraction of the FIFO shadow's longest wait so far");
+  app.add_option("--fifo-backlog-lookahead", f.fifo_backlog_lookahead,
+                 "corral: due earlier by this times the urgent work ahead's drain time");
+  app.add_option("--max-reservations", f.max_reservations,
+                 "corral: reservations per pass (the first blocked job, then starving gangs)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -208,6 +223,17 @@ int RunSimulate(int argc, char** argv) {
         Duration(static_cast<int64_t>(f.large_starvation_age_h * 3.6e6));
   if (f.share_strength >= 0) corral_options.queue_share_strength = f.share_strength;
   corral_options.backlog_starvation_factor = f.backlog_starvation_factor;
+  // Fixed starvation ages replace the FIFO-deadline rule unless a factor is given too.
+  if (f.starvation_age_h >= 0 || f.large_starvation_age_h >= 0 || f.backlog_starvation_factor > 0)
+    corral_options.fifo_deadline_factor = 0;
+  if (f.fifo_deadline_factor >= 0) corral_options.fifo_deadline_factor = f.fifo_deadline_factor;
+  if (f.fifo_max_wait_factor >= 0) corral_options.fifo_max_wait_factor = f.fifo_max_wait_factor;
+  if (f.fifo_backlog_lookahead >= 0)
+    corral_options.fifo_backlog_lookahead = f.fifo_backlog_lookahead;
+  if (f.max_reservations > 0) corral_options.max_reservations = f.max_reservations;
+  if (f.fifo_deadline_min_wait_h >= 0)
+    corral_options.fifo_deadline_min_wait =
+        Duration(static_cast<int64_t>(f.fifo_deadline_min_wait_h * 3.6e6));
 
   std::vector<Variant> variants;
   std::stringstream list(f.policies);

@@ -71,6 +71,7 @@ TEST(CorralSchedulerTest, BigGangIsNotStarvedByAStreamOfSmallJobs) {
   // starvation age; from then on it holds the reservation and small jobs only backfill.
   SchedulerOptions o;
   o.large_job_starvation_age = minutes(30);
+  o.fifo_deadline_factor = 0;  // the age policy
   CorralScheduler s(o);
   s.SetNodes(Nodes(1, 8));
   int64_t next = 1;
@@ -266,6 +267,7 @@ TEST(FairShareTrackerTest, UsageDecaysWithTheHalfLife) {
 TEST(CorralSchedulerTest, ShortJobsGoFirstButStarvingJobsGoByAge) {
   SchedulerOptions o;
   o.starvation_age = hours(3);
+  o.fifo_deadline_factor = 0;  // the age policy
   CorralScheduler s(o);
   s.SetNodes(Nodes(1, 1));
   ASSERT_TRUE(s.OnSubmit(Job(1, 1, hours(1))).ok());
@@ -283,6 +285,33 @@ TEST(CorralSchedulerTest, ShortJobsGoFirstButStarvingJobsGoByAge) {
   ASSERT_TRUE(s.OnSubmit(another_short).ok());
   s.OnFinished(JobId(3), T0() + hours(3) + minutes(1));
   EXPECT_TRUE(Started(s.Schedule(T0() + hours(3) + minutes(1)), 2));
+}
+
+TEST(CorralSchedulerTest, WithFifoDeadlinesAJobStarvesWhenFifoWouldHaveStartedIt) {
+  SchedulerOptions o;
+  o.fifo_deadline_factor = 1.0;
+  o.fifo_deadline_min_wait = minutes(0);
+  o.fifo_max_wait_factor = 0;  // the job's own FIFO start alone
+  CorralScheduler s(o);
+  s.SetNodes(Nodes(1, 1));
+  ASSERT_TRUE(s.OnSubmit(Job(1, 1, hours(1))).ok());
+  ASSERT_TRUE(Started(s.Schedule(T0()), 1));
+  // FIFO starts the long job at 1:00 (when job 1 ends), the short ones after it.
+  JobRequest long_job = Job(2, 1, hours(10));
+  long_job.submitted = T0() + minutes(1);
+  ASSERT_TRUE(s.OnSubmit(long_job).ok());
+  JobRequest short_job = Job(3, 1, minutes(30));
+  short_job.submitted = T0() + minutes(2);
+  ASSERT_TRUE(s.OnSubmit(short_job).ok());
+  // Before its deadline size order holds: the short job goes first...
+  s.OnFinished(JobId(1), T0() + minutes(50));
+  EXPECT_TRUE(Started(s.Schedule(T0() + minutes(50)), 3));
+  // ...but once past it the long job is ahead of any newer short job.
+  JobRequest another_short = Job(4, 1, minutes(10));
+  another_short.submitted = T0() + minutes(55);
+  ASSERT_TRUE(s.OnSubmit(another_short).ok());
+  s.OnFinished(JobId(3), T0() + minutes(80));
+  EXPECT_TRUE(Started(s.Schedule(T0() + minutes(80)), 2));
 }
 
 TEST(CorralSchedulerTest, SizeBasedPreemptionOnlyWhenEnabled) {

@@ -144,6 +144,7 @@ TEST(CorralSchedulerTest, StarvingLargeGangsDrainNodesSideBySide) {
   SchedulerOptions o;
   o.max_reservations = 2;
   o.large_job_starvation_age = hours(1);
+  o.fifo_deadline_factor = 0;  // the age policy
   o.drain_guard_extension = Duration(0);
   CorralScheduler s(o);
   s.SetNodes(Nodes(3, 8));

@@ -217,12 +217,23 @@ TEST(SimulatorTest, BacklogStarvationFactorKeepsShortJobsFirstInABacklog) {
   ScenarioConfig c;
   c.nodes = 1;
   c.gpus_per_node = 8;
+  // The default rule: FIFO would keep a job waiting 40 h here (job 3, behind job 2), so job 2
+  // may give way to the shorter job 3 as long as its own wait stays below 0.9 of that.
   auto plain = sched::MakeDefaultScheduler();
   auto rp = Simulate(t, *plain, c);
   ASSERT_TRUE(rp.ok());
-  EXPECT_EQ(Find(*rp, 2).first_start_s, 20 * 3600);
+  EXPECT_EQ(Find(*rp, 3).first_start_s, 20 * 3600);
+  EXPECT_EQ(Find(*rp, 2).first_start_s, 21 * 3600);
+  // A fixed age alone: job 2 starves at 12 h and goes first.
+  sched::SchedulerOptions aged;
+  aged.fifo_deadline_factor = 0;
+  auto age_only = sched::MakeDefaultScheduler(aged);
+  auto ra = Simulate(t, *age_only, c);
+  ASSERT_TRUE(ra.ok());
+  EXPECT_EQ(Find(*ra, 2).first_start_s, 20 * 3600);
   sched::SchedulerOptions o;
   o.backlog_starvation_factor = 1;
+  o.fifo_deadline_factor = 0;  // the age policy
   auto backlog = sched::MakeDefaultScheduler(o);
   auto rb = Simulate(t, *backlog, c);
   ASSERT_TRUE(rb.ok());
