@@ -240,10 +240,13 @@ void CorralScheduler::MarkUrgent(TimePoint now) {
     p.urgent = false;
     if (p.req.priority != PriorityClass::kOpportunistic) by_age_.push_back(&p);
   }
-  std::sort(by_age_.begin(), by_age_.end(), [](const PendingJob* a, const PendingJob* b) {
-    return a->waiting_since != b->waiting_since ? a->waiting_since < b->waiting_since
-                                                : a->req.id.value < b->req.id.value;
-  });
+  // Only the lookahead depends on the order (what is ahead of a job); without it each job is
+  // judged on its own and the sort is skipped (it is most of the cost at 100,000 pending jobs).
+  if (options_.fifo_backlog_lookahead > 0)
+    std::sort(by_age_.begin(), by_age_.end(), [](const PendingJob* a, const PendingJob* b) {
+      return a->waiting_since != b->waiting_since ? a->waiting_since < b->waiting_since
+                                                  : a->req.id.value < b->req.id.value;
+    });
   // Oldest first: a job is urgent once its wait plus the time the urgent work ahead of it takes
   // to run on the whole cluster reaches its due wait, so that it is not first noticed when it is
   // already late behind a queue of other late jobs.
