@@ -181,6 +181,8 @@ CREATE TABLE ssh_keys (
   created_at INTEGER NOT NULL
 );
 CREATE INDEX ssh_keys_by_user ON ssh_keys(user_id, id);
+)sql";
+
 // Workflow runs, their nodes (one row each), stored templates and the memoization cache.
 constexpr const char* kWorkflows = R"sql(
 CREATE TABLE workflows (
