@@ -152,35 +152,63 @@ Result<JobSpec> PrepareStep(const workflow::PodRequest& pod, const std::string& 
   if (pod.script) {
     CORRAL_RETURN_IF_ERROR(WriteFile(d / "script", *pod.script, fs::perms(0755)));
   }
+  // Each container runs in its own background shell as soon as the containers it depends on
+  // have ended (their exit codes appear under out/containers); one that fails or is skipped
+  // skips its dependents, and the step's code is the first non-zero one in dependency order.
   sh << "run() {\n"
         "  n=$1; shift\n"
-        "  rm -f \"$D/fifo\"; mkfifo \"$D/fifo\" || exit 1\n"
-        "  tee \"$D/stdout.$n\" < \"$D/fifo\" &\n"
+        "  rm -f \"$D/fifo.$n\"; mkfifo \"$D/fifo.$n\" || { echo 1 > \"$D/out/containers/$n\"; "
+        "return 1; }\n"
+        "  tee \"$D/stdout.$n\" < \"$D/fifo.$n\" &\n"
         "  tp=$!\n"
-        "  ( exec \"$@\" ) > \"$D/fifo\"\n"
+        "  ( exec \"$@\" ) > \"$D/fifo.$n\"\n"
         "  r=$?\n"
         "  wait $tp\n"
-        "  rm -f \"$D/fifo\"\n"
+        "  rm -f \"$D/fifo.$n\"\n"
         "  echo $r > \"$D/out/containers/$n\"\n"
         "  return $r\n"
         "}\n"
-        "rc=0\n";
+        "after() {\n"
+        "  for dep in \"$@\"; do\n"
+        "    while [ ! -s \"$D/out/containers/$dep\" ]; do sleep 0.01; done\n"
+        "    [ \"$(cat \"$D/out/containers/$dep\")\" = 0 ] || return 1\n"
+        "  done\n"
+        "}\n"
+        "pids=\n";
   std::string main_name;
-  for (const auto& c : Ordered(containers)) {
+  std::vector<workflow::ContainerRun> ordered = Ordered(containers);
+  std::set<std::string> earlier;
+  std::vector<std::string> names;
+  for (const auto& c : ordered) {
     std::vector<std::string> argv = images.Argv(c);
     if (pod.script) argv.push_back((d / "script").string());
     std::string name = c.name.empty() ? "main" : c.name;
     if (main_name.empty() || name == "main") main_name = name;
+    // Only containers placed before this one are waited for: an unknown name or a cycle
+    // cannot make the step wait forever.
+    std::vector<std::string> deps;
+    for (const auto& dep : c.dependencies)
+      if (earlier.count(dep)) deps.push_back(dep);
     std::string env;
     for (const auto& [k, v] : c.env)
       if (pod.containers.size() > 0) env += k + "=" + Quote(v) + " ";
+    sh << "( if after " << QuoteArgv(deps) << "; then ";
     if (!pod.containers.empty() && !c.workdir.empty())
-      sh << "( mkdir -p " << Quote(c.workdir) << " && cd " << Quote(c.workdir) << " && ";
-    else
-      sh << "( ";
-    sh << "[ $rc -eq 0 ] && " << (env.empty() ? "" : "export " + env + "&& ") << "run "
-       << Quote(name) << " " << QuoteArgv(argv) << " ); r=$?; [ $rc -eq 0 ] && rc=$r\n";
+      sh << "mkdir -p " << Quote(c.workdir) << " && cd " << Quote(c.workdir) << " && ";
+    sh << (env.empty() ? "" : "export " + env + "&& ") << "run " << Quote(name) << " "
+       << QuoteArgv(argv) << "; else echo skipped > \"$D/out/containers/\"" << Quote(name)
+       << "; exit 1; fi ) &\n"
+       << "pids=\"$pids $!\"\n";
+    earlier.insert(name);
+    names.push_back(name);
   }
+  sh << "for p in $pids; do wait $p; done\n"
+     << "rc=0\n"
+     << "for n in " << QuoteArgv(names) << "; do\n"
+     << "  c=$(cat \"$D/out/containers/$n\" 2>/dev/null || echo 1)\n"
+     << "  [ \"$c\" = skipped ] && continue\n"
+     << "  [ $rc -eq 0 ] && [ \"$c\" != 0 ] && rc=$c\n"
+     << "done\n";
   sh << "cp \"$D/stdout." << main_name << "\" \"$D/stdout\" 2>/dev/null\n";
   for (const auto& p : pod.output_parameters) {
     sh << "if [ -f " << Quote(p.path) << " ]; then cp " << Quote(p.path) << " \"$D/out/params/\""
