@@ -1768,6 +1768,15 @@ void WorkflowEngine::ExecuteDag(Node& node, const json& tmpl, Scope& scope, Invo
         bool failed = false;
         int tg_running = 0;
         for (const auto& c : tg->children) tg_running += StillRunning(c);
+        // While the run's pod slots are full, an item not yet started cannot start: it is
+        // passed over without resolving its template (a 10,000-item loop under `parallelism`
+        // would otherwise be walked item by item on every event).
+        int pod_limit = spec_.contains("parallelism") ? spec_["parallelism"].get<int>() : 0;
+        bool pod_items = false;
+        if (pod_limit > 0) {
+          auto r = ResolveTemplate(task, inv.scope_key);
+          pod_items = r.ok() && IsPodKind(TemplateKind(r->first));
+        }
         for (size_t k = 0; k < (*items)->size(); ++k) {
           const json& item = (**items)[k];
           std::string disp = tn + "(" + std::to_string(k) + ":" + ItemDisplay(item) + ")";
@@ -1780,7 +1789,8 @@ void WorkflowEngine::ExecuteDag(Node& node, const json& tmpl, Scope& scope, Invo
             continue;
           }
           if (!ce &&
-              ((parallelism > 0 && running + tg_running >= parallelism) || IsDone(tg->phase))) {
+              ((parallelism > 0 && running + tg_running >= parallelism) ||
+               (pod_items && !stopping_ && active_pods_ >= pod_limit) || IsDone(tg->phase))) {
             done = false;
             continue;
           }
