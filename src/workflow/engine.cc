@@ -1389,7 +1389,8 @@ Node* WorkflowEngine::RunStepLike(const json& step, const std::string& name,
       std::string pname = p.value("name", std::string());
       // An output of a step that was skipped (or omitted) does not exist; the input's own
       // default then applies, as it would had the argument not been given.
-      if (!sub.ok() && v.find(".outputs.") != std::string::npos && HasInputDefault(inv.tmpl, pname))
+      if ((!sub.ok() || HasTag(*sub)) && v.find(".outputs.") != std::string::npos &&
+          HasInputDefault(inv.tmpl, pname))
         continue;
       if (!sub.ok()) {
         Node* n = existing

@@ -121,8 +121,8 @@ Result<JobSpec> PrepareStep(const workflow::PodRequest& pod, const std::string& 
   if (containers.empty()) containers.push_back(pod.main);
   std::ostringstream sh;
   sh << "#!/bin/sh\n"
-     << "D=" << Quote(step_dir) << "\n"
-     << "A=" << Quote(sandbox.artifact_dir)
+     << "corral_step=" << Quote(step_dir) << "\n"
+     << "corral_artifacts=" << Quote(sandbox.artifact_dir)
      << "\n"
      // What images provide and a host may lack (cowsay, argosay, python), after the host's own.
      << "PATH=\"${PATH:-/usr/local/bin:/usr/bin:/bin}:\"" << Quote(images.shims_dir())
@@ -139,8 +139,8 @@ Result<JobSpec> PrepareStep(const workflow::PodRequest& pod, const std::string& 
     if (a.raw) {
       sh << "printf '%s' " << Quote(*a.raw) << " > " << Quote(a.path) << "\n";
     } else if (a.key) {
-      sh << "if [ -e \"$A/\"" << Quote(*a.key) << " ]; then rm -rf " << Quote(a.path)
-         << "; cp -R \"$A/\"" << Quote(*a.key) << " " << Quote(a.path) << "; ";
+      sh << "if [ -e \"$corral_artifacts/\"" << Quote(*a.key) << " ]; then rm -rf " << Quote(a.path)
+         << "; cp -R \"$corral_artifacts/\"" << Quote(*a.key) << " " << Quote(a.path) << "; ";
       if (a.optional) {
         sh << "fi\n";
       } else {
@@ -156,25 +156,26 @@ Result<JobSpec> PrepareStep(const workflow::PodRequest& pod, const std::string& 
   // have ended (their exit codes appear under out/containers); one that fails or is skipped
   // skips its dependents, and the step's code is the first non-zero one in dependency order.
   sh << "run() {\n"
-        "  n=$1; shift\n"
-        "  rm -f \"$D/fifo.$n\"; mkfifo \"$D/fifo.$n\" || { echo 1 > \"$D/out/containers/$n\"; "
+        "  corral_n=$1; shift\n"
+        "  rm -f \"$corral_step/fifo.$corral_n\"; mkfifo \"$corral_step/fifo.$corral_n\" || { echo "
+        "1 > \"$corral_step/out/containers/$corral_n\"; "
         "return 1; }\n"
-        "  tee \"$D/stdout.$n\" < \"$D/fifo.$n\" &\n"
-        "  tp=$!\n"
-        "  ( exec \"$@\" ) > \"$D/fifo.$n\"\n"
-        "  r=$?\n"
-        "  wait $tp\n"
-        "  rm -f \"$D/fifo.$n\"\n"
-        "  echo $r > \"$D/out/containers/$n\"\n"
-        "  return $r\n"
+        "  tee \"$corral_step/stdout.$corral_n\" < \"$corral_step/fifo.$corral_n\" &\n"
+        "  corral_tp=$!\n"
+        "  ( exec \"$@\" ) > \"$corral_step/fifo.$corral_n\"\n"
+        "  corral_r=$?\n"
+        "  wait $corral_tp\n"
+        "  rm -f \"$corral_step/fifo.$corral_n\"\n"
+        "  echo $corral_r > \"$corral_step/out/containers/$corral_n\"\n"
+        "  return $corral_r\n"
         "}\n"
         "after() {\n"
-        "  for dep in \"$@\"; do\n"
-        "    while [ ! -s \"$D/out/containers/$dep\" ]; do sleep 0.01; done\n"
-        "    [ \"$(cat \"$D/out/containers/$dep\")\" = 0 ] || return 1\n"
+        "  for corral_dep in \"$@\"; do\n"
+        "    while [ ! -s \"$corral_step/out/containers/$corral_dep\" ]; do sleep 0.01; done\n"
+        "    [ \"$(cat \"$corral_step/out/containers/$corral_dep\")\" = 0 ] || return 1\n"
         "  done\n"
         "}\n"
-        "pids=\n";
+        "corral_pids=\n";
   std::string main_name;
   std::vector<workflow::ContainerRun> ordered = Ordered(containers);
   std::set<std::string> earlier;
@@ -196,29 +197,30 @@ Result<JobSpec> PrepareStep(const workflow::PodRequest& pod, const std::string& 
     if (!pod.containers.empty() && !c.workdir.empty())
       sh << "mkdir -p " << Quote(c.workdir) << " && cd " << Quote(c.workdir) << " && ";
     sh << (env.empty() ? "" : "export " + env + "&& ") << "run " << Quote(name) << " "
-       << QuoteArgv(argv) << "; else echo skipped > \"$D/out/containers/\"" << Quote(name)
+       << QuoteArgv(argv) << "; else echo skipped > \"$corral_step/out/containers/\"" << Quote(name)
        << "; exit 1; fi ) &\n"
-       << "pids=\"$pids $!\"\n";
+       << "corral_pids=\"$corral_pids $!\"\n";
     earlier.insert(name);
     names.push_back(name);
   }
-  sh << "for p in $pids; do wait $p; done\n"
+  sh << "for corral_p in $corral_pids; do wait $corral_p; done\n"
      << "rc=0\n"
      << "for n in " << QuoteArgv(names) << "; do\n"
-     << "  c=$(cat \"$D/out/containers/$n\" 2>/dev/null || echo 1)\n"
+     << "  c=$(cat \"$corral_step/out/containers/$n\" 2>/dev/null || echo 1)\n"
      << "  [ \"$c\" = skipped ] && continue\n"
      << "  [ $rc -eq 0 ] && [ \"$c\" != 0 ] && rc=$c\n"
      << "done\n";
-  sh << "cp \"$D/stdout." << main_name << "\" \"$D/stdout\" 2>/dev/null\n";
+  sh << "cp \"$corral_step/stdout." << main_name << "\" \"$corral_step/stdout\" 2>/dev/null\n";
   for (const auto& p : pod.output_parameters) {
-    sh << "if [ -f " << Quote(p.path) << " ]; then cp " << Quote(p.path) << " \"$D/out/params/\""
-       << Quote(p.name) << "; fi\n";
+    sh << "if [ -f " << Quote(p.path) << " ]; then cp " << Quote(p.path)
+       << " \"$corral_step/out/params/\"" << Quote(p.name) << "; fi\n";
   }
   for (const auto& a : pod.output_artifacts) {
     if (a.path.empty()) continue;
-    sh << "if [ -e " << Quote(a.path) << " ]; then mkdir -p \"$(dirname \"$A/\"" << Quote(a.key)
-       << ")\" && rm -rf \"$A/\"" << Quote(a.key) << " && cp -R " << Quote(a.path) << " \"$A/\""
-       << Quote(a.key) << " && : > \"$D/out/artifacts/\"" << Quote(a.name) << "; fi\n";
+    sh << "if [ -e " << Quote(a.path) << " ]; then mkdir -p \"$(dirname \"$corral_artifacts/\""
+       << Quote(a.key) << ")\" && rm -rf \"$corral_artifacts/\"" << Quote(a.key) << " && cp -R "
+       << Quote(a.path) << " \"$corral_artifacts/\"" << Quote(a.key)
+       << " && : > \"$corral_step/out/artifacts/\"" << Quote(a.name) << "; fi\n";
   }
   sh << "exit $rc\n";
   CORRAL_RETURN_IF_ERROR(WriteFile(d / "run.sh", sh.str(), fs::perms(0755)));
