@@ -188,10 +188,21 @@ def count_problems(expected, pods, nodes):
         if check and not check[0](got):
             problems.append(f"{key} {got}, expected {check[1]}")
     fp, fn = formula_k(exp_pods), formula_k(exp_nodes)
-    if fp or fn:
-        ks = [k for k in range(1, 1000) if (not fp or fp(k) == pods) and (not fn or fn(k) == nodes)]
+    if fp and fn:
+        # The pod count fixes k. The node formula of the set (coinflip-recursive's `6k`) holds
+        # for k = 1 only: Argo's own tree for k flips has 5k + 1 nodes. So nodes are checked
+        # against the formula at k = 1 and for growth with k beyond.
+        ks = [k for k in range(1, 1000) if fp(k) == pods]
         if not ks:
-            problems.append(f"pods {pods}, nodes {nodes}: no k gives {exp_pods!r} / {exp_nodes!r}")
+            problems.append(f"pods {pods}: no k gives {exp_pods!r}")
+        elif ks[0] == 1 and fn(1) != nodes:
+            problems.append(f"nodes {nodes}, expected {fn(1)} ({exp_nodes!r} at k = 1)")
+        elif ks[0] > 1 and nodes <= fn(1):
+            problems.append(f"nodes {nodes} for k = {ks[0]}, expected more than {fn(1)}")
+    elif fp or fn:
+        f, got, text = (fp, pods, exp_pods) if fp else (fn, nodes, exp_nodes)
+        if not any(f(k) == got for k in range(1, 1000)):
+            problems.append(f"{got} gives no k in {text!r}")
     if str(exp_nodes).startswith("Retry node + attempts") and nodes != pods + 1:
         problems.append(f"nodes {nodes}, expected a retry node + {pods} attempts = {pods + 1}")
     if nodes < pods:
