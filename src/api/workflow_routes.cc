@@ -93,33 +93,59 @@ json WorkflowSummaryToJson(const WorkflowView& v) {
           {"progress", v.progress}};
 }
 
-json WorkflowViewToJson(const WorkflowView& v) {
+namespace {
+
+json NodeToApiJson(const workflow::Node& n) {
+  json o = {{"parameters", Pairs(n.outputs)}, {"artifacts", Artifacts(n.artifacts)}};
+  if (n.result) o["result"] = *n.result;
+  if (n.exit_code) o["exit_code"] = *n.exit_code;
+  json node = {{"id", n.id},
+               {"name", n.name},
+               {"display_name", n.display_name},
+               {"type", workflow::NodeTypeName(n.type)},
+               {"template_name", n.template_name},
+               {"phase", workflow::NodePhaseName(n.phase)},
+               {"message", n.message},
+               {"boundary_id", n.boundary_id},
+               {"children", n.children},
+               {"inputs", {{"parameters", Pairs(n.inputs)}}},
+               {"outputs", o},
+               {"started_at", Time(n.started_at)},
+               {"finished_at", Time(n.finished_at)}};
+  if (n.job_id) node["job_id"] = *n.job_id;
+  return node;
+}
+
+json WorkflowHead(const WorkflowView& v) {
   json j = WorkflowSummaryToJson(v);
   j["spec"] = v.spec;
   j["outputs"] = {{"parameters", Pairs(v.outputs)}, {"artifacts", Artifacts(v.artifacts)}};
+  return j;
+}
+
+}  // namespace
+
+json WorkflowViewToJson(const WorkflowView& v) {
+  json j = WorkflowHead(v);
   json nodes = json::array();
-  for (const auto& n : v.nodes) {
-    json o = {{"parameters", Pairs(n.outputs)}, {"artifacts", Artifacts(n.artifacts)}};
-    if (n.result) o["result"] = *n.result;
-    if (n.exit_code) o["exit_code"] = *n.exit_code;
-    json node = {{"id", n.id},
-                 {"name", n.name},
-                 {"display_name", n.display_name},
-                 {"type", workflow::NodeTypeName(n.type)},
-                 {"template_name", n.template_name},
-                 {"phase", workflow::NodePhaseName(n.phase)},
-                 {"message", n.message},
-                 {"boundary_id", n.boundary_id},
-                 {"children", n.children},
-                 {"inputs", {{"parameters", Pairs(n.inputs)}}},
-                 {"outputs", o},
-                 {"started_at", Time(n.started_at)},
-                 {"finished_at", Time(n.finished_at)}};
-    if (n.job_id) node["job_id"] = *n.job_id;
-    nodes.push_back(std::move(node));
-  }
+  for (const auto& n : v.nodes) nodes.push_back(NodeToApiJson(n));
   j["nodes"] = std::move(nodes);
   return j;
+}
+
+std::string WorkflowViewBody(const WorkflowView& v) {
+  // Written node by node: a 10,000-node run never holds its whole document as a JSON tree.
+  std::string body = WorkflowHead(v).dump(-1, ' ', false, json::error_handler_t::replace);
+  body.pop_back();  // the head's closing brace
+  body += ",\"nodes\":[";
+  bool first = true;
+  for (const auto& n : v.nodes) {
+    if (!first) body += ',';
+    first = false;
+    body += NodeToApiJson(n).dump(-1, ' ', false, json::error_handler_t::replace);
+  }
+  body += "]}";
+  return body;
 }
 
 HttpResponse WorkflowRoutes::Handle(const jobs::Caller& caller,
@@ -185,7 +211,9 @@ HttpResponse WorkflowRoutes::Workflows(const jobs::Caller& caller,
     if (m != "GET") return MethodNotAllowed(request);
     auto v = CallOnControl(control_, [&] { return workflows_.Get(caller, *id); });
     if (!v.ok()) return ErrorResponse(v.status());
-    return JsonResponse(200, WorkflowViewToJson(*v));
+    HttpResponse r;
+    r.body = WorkflowViewBody(*v);
+    return r;
   }
   if (parts.size() == 3 && parts[2] == "logs") {
     if (m != "GET") return MethodNotAllowed(request);

@@ -38,5 +38,7 @@ class WorkflowRoutes final : public SubRouter {
 
 nlohmann::json WorkflowSummaryToJson(const workflow_runner::WorkflowView& view);
 nlohmann::json WorkflowViewToJson(const workflow_runner::WorkflowView& view);
+// The same document as text, written node by node (no JSON tree of every node at once).
+std::string WorkflowViewBody(const workflow_runner::WorkflowView& view);
 
 }  // namespace corral::api

@@ -73,6 +73,14 @@ struct WorkflowEngine::Invocation {
 
 namespace {
 
+// Whether a template's input parameter has a value of its own to fall back on.
+bool HasInputDefault(const json& tmpl, const std::string& name) {
+  if (!tmpl.contains("inputs") || !tmpl["inputs"].contains("parameters")) return false;
+  for (const auto& p : tmpl["inputs"]["parameters"])
+    if (p.value("name", std::string()) == name) return p.contains("default") || p.contains("value");
+  return false;
+}
+
 std::string TrimOneNewline(std::string s) {
   if (!s.empty() && s.back() == '\n') s.pop_back();
   return s;
@@ -231,6 +239,20 @@ Status WorkflowEngine::Restore(const json& state, std::vector<Node> nodes) {
     by_name_[p->name] = p.get();
     by_id_[p->id] = p.get();
     nodes_.push_back(std::move(p));
+  }
+  // Children are stored with the child: put each back under its parent, in the order made.
+  std::unordered_map<std::string, std::vector<std::pair<int, std::string>>> hung;
+  for (const auto& n : nodes_)
+    if (!n->parent_id.empty()) hung[n->parent_id].push_back({n->child_index, n->id});
+  for (auto& [parent, kids] : hung) {
+    auto it = by_id_.find(parent);
+    if (it == by_id_.end()) continue;
+    std::stable_sort(kids.begin(), kids.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    auto& ch = it->second->children;
+    std::set<std::string> have(ch.begin(), ch.end());
+    for (auto& [index, id] : kids)
+      if (!have.count(id)) ch.push_back(id);
   }
   dirty_.clear();
   state_dirty_ = false;
@@ -448,8 +470,13 @@ Node& WorkflowEngine::CreateNode(const std::string& name, const std::string& dis
   by_id_[raw->id] = raw;
   nodes_.push_back(std::move(n));
   if (parent) {
+    raw->parent_id = parent->id;
+    // After a retry forgot some children, the next one still sorts after those kept.
+    auto last = parent->children.empty() ? by_id_.end() : by_id_.find(parent->children.back());
+    raw->child_index = last != by_id_.end() && last->second->child_index >= 0
+                           ? last->second->child_index + 1
+                           : static_cast<int>(parent->children.size());
     parent->children.push_back(raw->id);
-    MarkDirty(*parent);
   }
   MarkDirty(*raw);
   return *raw;
@@ -922,7 +949,17 @@ Node* WorkflowEngine::ExecuteTemplate(Invocation& inv) {
       if (arg != inv.args.end()) {
         inputs.push_back(*arg);
       } else if (p.contains("value")) {
-        inputs.push_back({pname, ToText(p["value"])});
+        // A template's own value may be an expression over the workflow's globals
+        // (`{{=jsonpath(workflow.parameters.config, '$.a')}}`).
+        std::string v = ToText(p["value"]);
+        if (HasTag(v) && globals_) {
+          Scope g{globals_, {}};
+          for (const auto& [k, x] : inv.extra_globals) g.vars[k] = x;
+          auto sub = Substitute(v, g.Lookup());
+          // What the globals cannot resolve is left for the template's own scope.
+          if (sub.ok()) v = *sub;
+        }
+        inputs.push_back({pname, v});
       } else if (p.contains("default")) {
         inputs.push_back({pname, ToText(p["default"])});
       } else {
@@ -1349,6 +1386,12 @@ Node* WorkflowEngine::RunStepLike(const json& step, const std::string& name,
     for (const auto& p : args.value("parameters", json::array())) {
       std::string v = p.contains("value") ? ToText(p["value"]) : "";
       auto sub = Substitute(v, scope.Lookup());
+      std::string pname = p.value("name", std::string());
+      // An output of a step that was skipped (or omitted) does not exist; the input's own
+      // default then applies, as it would had the argument not been given.
+      if ((!sub.ok() || HasTag(*sub)) && v.find(".outputs.") != std::string::npos &&
+          HasInputDefault(inv.tmpl, pname))
+        continue;
       if (!sub.ok()) {
         Node* n = existing
                       ? existing
@@ -1356,7 +1399,7 @@ Node* WorkflowEngine::RunStepLike(const json& step, const std::string& name,
         SetPhase(*n, NodePhase::kError, sub.status().message());
         return n;
       }
-      inv.args.push_back({p.value("name", std::string()), *sub});
+      inv.args.push_back({pname, *sub});
     }
     if (args.contains("artifacts")) {
       auto a = SubstituteJson(args["artifacts"], scope.Lookup());
@@ -1364,6 +1407,9 @@ Node* WorkflowEngine::RunStepLike(const json& step, const std::string& name,
     }
   }
   if (step.contains("timeout")) inv.extra_globals["x-step-timeout"] = ToText(step["timeout"]);
+  // Inside an exit handler the run's outcome stays visible to every template it calls.
+  for (const char* k : {"workflow.status", "workflow.failures"})
+    if (auto v = scope.Get(k); v && !inv.extra_globals.count(k)) inv.extra_globals[k] = *v;
   Node* n = ExecuteTemplate(inv);
   if (!n || !IsDone(n->phase)) return n;
   std::string hook;
@@ -1723,6 +1769,15 @@ void WorkflowEngine::ExecuteDag(Node& node, const json& tmpl, Scope& scope, Invo
         bool failed = false;
         int tg_running = 0;
         for (const auto& c : tg->children) tg_running += StillRunning(c);
+        // While the run's pod slots are full, an item not yet started cannot start: it is
+        // passed over without resolving its template (a 10,000-item loop under `parallelism`
+        // would otherwise be walked item by item on every event).
+        int pod_limit = spec_.contains("parallelism") ? spec_["parallelism"].get<int>() : 0;
+        bool pod_items = false;
+        if (pod_limit > 0) {
+          auto r = ResolveTemplate(task, inv.scope_key);
+          pod_items = r.ok() && IsPodKind(TemplateKind(r->first));
+        }
         for (size_t k = 0; k < (*items)->size(); ++k) {
           const json& item = (**items)[k];
           std::string disp = tn + "(" + std::to_string(k) + ":" + ItemDisplay(item) + ")";
@@ -1735,7 +1790,8 @@ void WorkflowEngine::ExecuteDag(Node& node, const json& tmpl, Scope& scope, Invo
             continue;
           }
           if (!ce &&
-              ((parallelism > 0 && running + tg_running >= parallelism) || IsDone(tg->phase))) {
+              ((parallelism > 0 && running + tg_running >= parallelism) ||
+               (pod_items && !stopping_ && active_pods_ >= pod_limit) || IsDone(tg->phase))) {
             done = false;
             continue;
           }

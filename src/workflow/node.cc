@@ -52,7 +52,10 @@ json NodeToJson(const Node& n) {
   if (!n.template_name.empty()) j["tn"] = n.template_name;
   if (!n.message.empty()) j["m"] = n.message;
   if (!n.boundary_id.empty()) j["b"] = n.boundary_id;
-  if (!n.children.empty()) j["c"] = n.children;
+  if (!n.parent_id.empty()) {
+    j["up"] = n.parent_id;
+    j["q"] = n.child_index;
+  }
   if (!n.inputs.empty()) j["in"] = Pairs(n.inputs);
   if (n.result) j["r"] = *n.result;
   if (n.exit_code) j["x"] = *n.exit_code;
@@ -86,7 +89,10 @@ Result<Node> NodeFromJson(const json& j) {
     n.template_name = j.value("tn", "");
     n.message = j.value("m", "");
     n.boundary_id = j.value("b", "");
+    // Rows written before children were stored with the child carry their parent's list.
     if (j.contains("c")) n.children = j["c"].get<std::vector<std::string>>();
+    n.parent_id = j.value("up", "");
+    n.child_index = j.value("q", -1);
     if (j.contains("in")) n.inputs = ReadPairs(j["in"]);
     if (j.contains("r")) n.result = j["r"].get<std::string>();
     if (j.contains("x")) n.exit_code = j["x"].get<int>();

@@ -57,7 +57,11 @@ struct Node {
   NodePhase phase = NodePhase::kPending;
   std::string message;
   std::string boundary_id;
-  std::vector<std::string> children;  // node ids
+  std::vector<std::string> children;  // node ids, in the order they were made
+  // Where this node hangs: it is stored with the child (not in the parent's `children`), so
+  // adding a child to a 10,000-wide loop does not rewrite the parent's row.
+  std::string parent_id;
+  int child_index = -1;
   std::vector<NamedValue> inputs;
   std::optional<std::string> result;
   std::optional<int> exit_code;

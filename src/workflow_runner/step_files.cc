@@ -121,8 +121,8 @@ Result<JobSpec> PrepareStep(const workflow::PodRequest& pod, const std::string& 
   if (containers.empty()) containers.push_back(pod.main);
   std::ostringstream sh;
   sh << "#!/bin/sh\n"
-     << "D=" << Quote(step_dir) << "\n"
-     << "A=" << Quote(sandbox.artifact_dir)
+     << "corral_step=" << Quote(step_dir) << "\n"
+     << "corral_artifacts=" << Quote(sandbox.artifact_dir)
      << "\n"
      // What images provide and a host may lack (cowsay, argosay, python), after the host's own.
      << "PATH=\"${PATH:-/usr/local/bin:/usr/bin:/bin}:\"" << Quote(images.shims_dir())
@@ -139,8 +139,8 @@ Result<JobSpec> PrepareStep(const workflow::PodRequest& pod, const std::string& 
     if (a.raw) {
       sh << "printf '%s' " << Quote(*a.raw) << " > " << Quote(a.path) << "\n";
     } else if (a.key) {
-      sh << "if [ -e \"$A/\"" << Quote(*a.key) << " ]; then rm -rf " << Quote(a.path)
-         << "; cp -R \"$A/\"" << Quote(*a.key) << " " << Quote(a.path) << "; ";
+      sh << "if [ -e \"$corral_artifacts/\"" << Quote(*a.key) << " ]; then rm -rf " << Quote(a.path)
+         << "; cp -R \"$corral_artifacts/\"" << Quote(*a.key) << " " << Quote(a.path) << "; ";
       if (a.optional) {
         sh << "fi\n";
       } else {
@@ -152,45 +152,75 @@ Result<JobSpec> PrepareStep(const workflow::PodRequest& pod, const std::string& 
   if (pod.script) {
     CORRAL_RETURN_IF_ERROR(WriteFile(d / "script", *pod.script, fs::perms(0755)));
   }
+  // Each container runs in its own background shell as soon as the containers it depends on
+  // have ended (their exit codes appear under out/containers); one that fails or is skipped
+  // skips its dependents, and the step's code is the first non-zero one in dependency order.
   sh << "run() {\n"
-        "  n=$1; shift\n"
-        "  rm -f \"$D/fifo\"; mkfifo \"$D/fifo\" || exit 1\n"
-        "  tee \"$D/stdout.$n\" < \"$D/fifo\" &\n"
-        "  tp=$!\n"
-        "  ( exec \"$@\" ) > \"$D/fifo\"\n"
-        "  r=$?\n"
-        "  wait $tp\n"
-        "  rm -f \"$D/fifo\"\n"
-        "  echo $r > \"$D/out/containers/$n\"\n"
-        "  return $r\n"
+        "  corral_n=$1; shift\n"
+        "  rm -f \"$corral_step/fifo.$corral_n\"; mkfifo \"$corral_step/fifo.$corral_n\" || { echo "
+        "1 > \"$corral_step/out/containers/$corral_n\"; "
+        "return 1; }\n"
+        "  tee \"$corral_step/stdout.$corral_n\" < \"$corral_step/fifo.$corral_n\" &\n"
+        "  corral_tp=$!\n"
+        "  ( exec \"$@\" ) > \"$corral_step/fifo.$corral_n\"\n"
+        "  corral_r=$?\n"
+        "  wait $corral_tp\n"
+        "  rm -f \"$corral_step/fifo.$corral_n\"\n"
+        "  echo $corral_r > \"$corral_step/out/containers/$corral_n\"\n"
+        "  return $corral_r\n"
         "}\n"
-        "rc=0\n";
+        "after() {\n"
+        "  for corral_dep in \"$@\"; do\n"
+        "    while [ ! -s \"$corral_step/out/containers/$corral_dep\" ]; do sleep 0.01; done\n"
+        "    [ \"$(cat \"$corral_step/out/containers/$corral_dep\")\" = 0 ] || return 1\n"
+        "  done\n"
+        "}\n"
+        "corral_pids=\n";
   std::string main_name;
-  for (const auto& c : Ordered(containers)) {
+  std::vector<workflow::ContainerRun> ordered = Ordered(containers);
+  std::set<std::string> earlier;
+  std::vector<std::string> names;
+  for (const auto& c : ordered) {
     std::vector<std::string> argv = images.Argv(c);
     if (pod.script) argv.push_back((d / "script").string());
     std::string name = c.name.empty() ? "main" : c.name;
     if (main_name.empty() || name == "main") main_name = name;
+    // Only containers placed before this one are waited for: an unknown name or a cycle
+    // cannot make the step wait forever.
+    std::vector<std::string> deps;
+    for (const auto& dep : c.dependencies)
+      if (earlier.count(dep)) deps.push_back(dep);
     std::string env;
     for (const auto& [k, v] : c.env)
       if (pod.containers.size() > 0) env += k + "=" + Quote(v) + " ";
+    sh << "( if after " << QuoteArgv(deps) << "; then ";
     if (!pod.containers.empty() && !c.workdir.empty())
-      sh << "( mkdir -p " << Quote(c.workdir) << " && cd " << Quote(c.workdir) << " && ";
-    else
-      sh << "( ";
-    sh << "[ $rc -eq 0 ] && " << (env.empty() ? "" : "export " + env + "&& ") << "run "
-       << Quote(name) << " " << QuoteArgv(argv) << " ); r=$?; [ $rc -eq 0 ] && rc=$r\n";
+      sh << "mkdir -p " << Quote(c.workdir) << " && cd " << Quote(c.workdir) << " && ";
+    sh << (env.empty() ? "" : "export " + env + "&& ") << "run " << Quote(name) << " "
+       << QuoteArgv(argv) << "; else echo skipped > \"$corral_step/out/containers/\"" << Quote(name)
+       << "; exit 1; fi ) &\n"
+       << "corral_pids=\"$corral_pids $!\"\n";
+    earlier.insert(name);
+    names.push_back(name);
   }
-  sh << "cp \"$D/stdout." << main_name << "\" \"$D/stdout\" 2>/dev/null\n";
+  sh << "for corral_p in $corral_pids; do wait $corral_p; done\n"
+     << "rc=0\n"
+     << "for n in " << QuoteArgv(names) << "; do\n"
+     << "  c=$(cat \"$corral_step/out/containers/$n\" 2>/dev/null || echo 1)\n"
+     << "  [ \"$c\" = skipped ] && continue\n"
+     << "  [ $rc -eq 0 ] && [ \"$c\" != 0 ] && rc=$c\n"
+     << "done\n";
+  sh << "cp \"$corral_step/stdout." << main_name << "\" \"$corral_step/stdout\" 2>/dev/null\n";
   for (const auto& p : pod.output_parameters) {
-    sh << "if [ -f " << Quote(p.path) << " ]; then cp " << Quote(p.path) << " \"$D/out/params/\""
-       << Quote(p.name) << "; fi\n";
+    sh << "if [ -f " << Quote(p.path) << " ]; then cp " << Quote(p.path)
+       << " \"$corral_step/out/params/\"" << Quote(p.name) << "; fi\n";
   }
   for (const auto& a : pod.output_artifacts) {
     if (a.path.empty()) continue;
-    sh << "if [ -e " << Quote(a.path) << " ]; then mkdir -p \"$(dirname \"$A/\"" << Quote(a.key)
-       << ")\" && rm -rf \"$A/\"" << Quote(a.key) << " && cp -R " << Quote(a.path) << " \"$A/\""
-       << Quote(a.key) << " && : > \"$D/out/artifacts/\"" << Quote(a.name) << "; fi\n";
+    sh << "if [ -e " << Quote(a.path) << " ]; then mkdir -p \"$(dirname \"$corral_artifacts/\""
+       << Quote(a.key) << ")\" && rm -rf \"$corral_artifacts/\"" << Quote(a.key) << " && cp -R "
+       << Quote(a.path) << " \"$corral_artifacts/\"" << Quote(a.key)
+       << " && : > \"$corral_step/out/artifacts/\"" << Quote(a.name) << "; fi\n";
   }
   sh << "exit $rc\n";
   CORRAL_RETURN_IF_ERROR(WriteFile(d / "run.sh", sh.str(), fs::perms(0755)));

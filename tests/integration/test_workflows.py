@@ -415,3 +415,47 @@ def test_kill9_mid_workflow_resumes_without_losing_or_repeating_a_step(tmp_path,
         assert [n["display_name"] for n in pods(wf)] == ["a", "b", "c"]
     finally:
         server.stop()
+
+
+CONTAINER_SET = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: container-set-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    containerSet:
+      containers:
+      - name: a
+        image: alpine:3
+        command: [sh, -c, "touch SHARED/a.started; sleep 1; test -e SHARED/b.started && echo a-saw-b"]
+      - name: b
+        image: alpine:3
+        command: [sh, -c, "touch SHARED/b.started; sleep 1; test -e SHARED/a.started && echo b-saw-a"]
+      - name: main
+        image: alpine:3
+        dependencies: [a, b]
+        command: [sh, -c, "test -e SHARED/a.started && test -e SHARED/b.started && echo joined"]
+      - name: never
+        image: alpine:3
+        dependencies: [broken]
+        command: [sh, -c, "echo never-runs"]
+      - name: broken
+        image: alpine:3
+        dependencies: [a]
+        command: [sh, -c, "exit 3"]
+"""
+
+
+def test_container_set_runs_independent_containers_at_once(server, admin, shared_dir):
+    wf = wait_done(admin, submit(admin, CONTAINER_SET.replace("SHARED", shared_dir))["id"])
+    logs = admin.get(f"/api/v1/workflows/{wf['id']}/logs", raw=True)
+    # a and b each saw the other start while it slept: they ran at the same time.
+    assert "a-saw-b" in logs and "b-saw-a" in logs, logs
+    assert "joined" in logs, logs
+    # broken failed, so its dependent was skipped, and the step fails with broken's code.
+    assert "never-runs" not in logs, logs
+    assert wf["phase"] == "Failed", wf
+    root = [n for n in wf["nodes"] if n["type"] == "Pod"][0]
+    assert root["outputs"]["exit_code"] == 3, root

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -400,6 +401,30 @@ TEST(WorkflowEngine, RestoredRunContinuesWithoutStartingAnythingTwice) {
   auto actions = again.Operate(d.clock.Now(), services);
   ASSERT_EQ(actions.size(), 1u);
   EXPECT_EQ(actions[0].pod.display_name, "b");
+}
+
+TEST(WorkflowEngine, ChildrenAreStoredWithTheChildAndComeBackInOrder) {
+  json main = {
+      {"name", "main"},
+      {"steps", {{{{"name", "s"}, {"template", "echo"}, {"withItems", {"a", "b", "c", "d"}}}}}}};
+  json spec = {{"entrypoint", "main"}, {"templates", {main, Container("echo", {"true"})}}};
+  Driver d(spec);
+  d.Operate();
+  std::vector<Node> stored;
+  std::map<std::string, std::vector<std::string>> before;
+  for (const auto& n : d.engine->nodes()) {
+    json row = NodeToJson(*n);
+    EXPECT_FALSE(row.contains("c")) << n->name;  // a parent's row does not list its children
+    auto back = NodeFromJson(row);
+    ASSERT_TRUE(back.ok());
+    stored.push_back(*back);
+    before[n->id] = n->children;
+  }
+  std::reverse(stored.begin(), stored.end());  // the store's order is not the making order
+  WorkflowEngine again("wf", spec, json::object(), d.clock.Now());
+  ASSERT_TRUE(again.Restore(d.engine->StateJson(), stored).ok());
+  for (const auto& n : again.nodes()) EXPECT_EQ(n->children, before[n->id]) << n->name;
+  EXPECT_EQ(d.ByDisplay("[0]").children.size(), 4u);
 }
 
 TEST(WorkflowEngine, GlobalOutputParametersReachLaterStepsAndTheRun) {
