@@ -104,9 +104,18 @@ export const workflowDetailView: View = (el, params, navigate) => {
   };
 
   const refresh = debounce(() => void load(), 1000);
-  const stop = onJobEvent(() => {
+  const unsubscribe = onJobEvent(() => {
     if (wf && !FINISHED.has(wf.phase)) refresh();
   });
+  // Steps' job events drive the updates; a slow poll covers what no job event marks (a step
+  // created, suspend and resume, timers) until the run finishes.
+  const poll = window.setInterval(() => {
+    if (wf && !FINISHED.has(wf.phase)) void load();
+  }, 2000);
+  const stop = () => {
+    unsubscribe();
+    window.clearInterval(poll);
+  };
 
   const graph = (l: Layout) => html`<svg
     class="dag"
