@@ -268,6 +268,10 @@ try {
   // D was seen waiting or running before it succeeded: the page followed the run.
   assert.ok(seen.D && seen.D.size >= 2, `D's phases on screen: ${[...(seen.D ?? [])]}`);
   assert.ok(await page.evaluate(() => window.__noReload === true), "the page reloaded");
+  // The graph follows the dependencies: A above B and C (side by side), D below both.
+  const rowOf = Object.fromEntries(await page.$$eval("[data-testid=dag] g.dag-node", (gs) =>
+    gs.map((g) => [g.querySelector("text").textContent, Number(/translate\([^,]+,([^)]+)\)/.exec(g.getAttribute("transform"))[1])])));
+  assert.ok(rowOf.A < rowOf.B && rowOf.B === rowOf.C && rowOf.C < rowOf.D, `layout: ${JSON.stringify(rowOf)}`);
   const nodeB = steps.find((n) => n.display_name === "B");
   await page.click(`[data-testid=dag] g.dag-node[data-node="${nodeB.id}"]`);
   await page.waitForFunction(() => /step says bravo/.test(document.querySelector("[data-testid=node-panel] .node-log")?.textContent ?? ""));

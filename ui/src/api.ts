@@ -219,6 +219,7 @@ export interface WorkflowNode {
 }
 
 export interface Workflow extends WorkflowSummary {
+  spec: unknown;
   nodes: WorkflowNode[];
 }
 
