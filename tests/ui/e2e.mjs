@@ -176,6 +176,12 @@ try {
   assert.equal(gpus, nodes.nodes.reduce((a, n) => a + n.gpus.length, 0));
   assert.ok((await page.$$eval(".gpu.busy", (e) => e.length)) >= 1, "bob's GPU is not shown as busy");
   await page.waitForSelector(`.gpu.mine a[href="/jobs/${aliceServe.id}"]`);
+  // Utilisation from GET /nodes: a simulated GPU's stand-in figure, marked as such; none on a free one.
+  const served = nodes.nodes.flatMap((n) => n.gpus.map((g) => ({ node: n.name, g }))).find((x) => x.g.job === aliceServe.id);
+  assert.equal(served.g.simulated, true);
+  assert.equal(served.g.utilization_pct, 100);
+  assert.equal((await page.textContent(`[data-gpu="${served.node}/${served.g.index}"] [data-testid=util]`)).trim(), "100% sim");
+  assert.equal(await page.$$eval(".gpu.free [data-testid=util]", (e) => e.length), 0);
   // A job that starts while the page is open takes its GPU on screen; cancelled, it frees it.
   const late = await alice("POST", "/jobs", { name: "alice-late", command: ["sleep", "60"], resources: { gpus: 1 } });
   await page.waitForSelector(`.gpu.mine a[href="/jobs/${late.id}"]`);

@@ -57,7 +57,7 @@ export const clusterView: View = (el) => {
           ? html`<a href="/jobs/${g.job}">${g.user} #${g.job}</a>`
           : html`<span>${g.user}</span>`
         : html`<span class="muted">free</span>`}
-      ${util !== null
+      ${util !== null && (!g.simulated || g.user !== null)
         ? html`<span class=${g.simulated ? "util sim" : "util"} data-testid="util">${util}%${g.simulated ? " sim" : ""}</span>`
         : ""}
       ${mem !== null && !g.simulated
