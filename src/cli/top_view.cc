@@ -90,7 +90,8 @@ void RenderTop(const TopInput& in, TimePoint now, std::ostream& out) {
           ++node_total;
           std::string job = IdText(gpu.value("job", nlohmann::json()));
           std::string user = TextField(gpu, "user");
-          bool in_use = !job.empty();
+          // Another user's job id is hidden from non-admins; its user still says the GPU is held.
+          bool in_use = !job.empty() || !user.empty();
           node_used += in_use ? 1 : 0;
           bool simulated = node_simulated || gpu.value("simulated", false) == true;
           any_simulated = any_simulated || simulated;
@@ -99,7 +100,7 @@ void RenderTop(const TopInput& in, TimePoint now, std::ostream& out) {
           auto it = in.utilization.find({name, static_cast<int>(index)});
           if (it != in.utilization.end())
             util = fmt::format("{:.0f}%{}", it->second * 100, simulated ? "*" : "");
-          gpu_table.AddRow({name, std::to_string(index), in_use ? job : "-",
+          gpu_table.AddRow({name, std::to_string(index), job.empty() ? "-" : job,
                             user.empty() ? "-" : user, util, TextField(gpu, "model", "-")});
         }
       }
