@@ -15,6 +15,9 @@ const VIEWS = [
   ["job detail", `/jobs/${process.env.JOB_ID}`, "job"],
   ["experiments", "/experiments", "experiments"],
   ["experiment detail", `/experiments/${process.env.EXPERIMENT_ID}`, "experiment"],
+  ["workflows", "/workflows", "workflows"],
+  ["workflow detail", `/workflows/${process.env.WORKFLOW_ID}`, "workflow"],
+  ["notebooks", "/notebooks", "notebooks"],
 ];
 
 const median = (xs) => {

@@ -171,6 +171,24 @@ def main():
                 break
             time.sleep(0.1)
         detail_job = templates[0]
+        # A finished four-step DAG workflow and one open notebook (no GPU) for those views.
+        step = {"name": "step", "container": {"image": "alpine:3", "command": ["true"]}}
+        flow = call(server.url, tokens["alice"], "POST", "/workflows", {
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+            "metadata": {"name": "bench-diamond"},
+            "spec": {"entrypoint": "diamond", "templates": [
+                {"name": "diamond", "dag": {"tasks": [
+                    {"name": "A", "template": "step"},
+                    {"name": "B", "depends": "A", "template": "step"},
+                    {"name": "C", "depends": "A", "template": "step"},
+                    {"name": "D", "depends": "B && C", "template": "step"}]}}, step]}})
+        notebook = call(server.url, tokens["alice"], "POST", "/notebooks",
+                        {"name": "bench-lab", "gpus": 0})
+        call(server.url, tokens["alice"], "GET", f"/notebooks/{notebook['id']}?wait_s=30")
+        for _ in range(300):
+            if call(server.url, tokens["alice"], "GET", f"/workflows/{flow['id']}")["phase"] not in ("Pending", "Running"):
+                break
+            time.sleep(0.1)
 
         print(f"cluster: {args.nodes} nodes x {args.gpus} GPUs, {len(running)} running jobs")
         print("\nAPI alone (median of 10, uncompressed):")
@@ -183,17 +201,22 @@ def main():
                 ("pending jobs", "/jobs?state=pending,starting&limit=200", tokens["alice"]),
                 ("queues", "/queues", tokens["alice"]),
                 ("experiments", "/experiments", tokens["alice"]),
+                ("workflows", "/workflows?limit=200", tokens["alice"]),
+                ("workflow", f"/workflows/{flow['id']}", tokens["alice"]),
+                ("notebooks", "/notebooks", tokens["alice"]),
                 ("job", f"/jobs/{detail_job}", tokens["alice"])):
             ms, size = api_anchor(server.url, tok, path, 10)
             anchors[label] = ms
             print(f"  {label:34s} {ms:7.1f} ms  {size / 1024:8.1f} KiB")
 
         env = dict(os.environ, CORRAL_URL=server.url, USER_NAME="alice", USER_PASSWORD=password,
-                   RUNS=str(args.runs), JOB_ID=str(detail_job), EXPERIMENT_ID=str(exp["id"]))
+                   RUNS=str(args.runs), JOB_ID=str(detail_job), EXPERIMENT_ID=str(exp["id"]),
+                   WORKFLOW_ID=str(flow["id"]))
         r = subprocess.run(["node", str(ROOT / "bench" / "ui" / "measure.mjs")], env=env,
                            capture_output=True, text=True, timeout=600)
         for job_id in running:
             call(server.url, admin, "POST", f"/jobs/{job_id}/cancel")
+        call(server.url, tokens["alice"], "POST", f"/notebooks/{notebook['id']}/stop")
         server.stop()
         if r.returncode != 0:
             sys.exit(f"measure.mjs failed:\n{r.stdout}\n{r.stderr}")

@@ -522,8 +522,9 @@ HttpResponse ApiService::Events(const jobs::Caller& caller, const HttpRequest& r
 
 HttpResponse ApiService::Nodes(const jobs::Caller& caller) {
   auto nodes = CallOnControl(control_, [&] { return jobs_.Nodes(); });
+  auto samples = gpu_samples_ ? gpu_samples_->Latest() : nullptr;
   HttpResponse r;
-  r.body = NodesJsonText(nodes, caller);
+  r.body = NodesJsonText(nodes, caller, local_node_, samples.get());
   return r;
 }
 

@@ -9,6 +9,7 @@
 #include "api/event_hub.h"
 #include "api/http_types.h"
 #include "api/session_routes.h"
+#include "gpu/sample_cache.h"
 #include "jobs/job_controller.h"
 #include "store/read_pool.h"
 #include "store/store.h"
@@ -46,6 +47,11 @@ class ApiService {
   // Read-only connections for GET /jobs, GET /jobs/<id> and the event log's catch-up, so that
   // they do not wait for the control thread (not owned). Without one, reads go through it.
   void SetReadPool(store::ReadPool* readers) { readers_ = readers; }
+  // The cached NVML sample of `local_node`'s real GPUs that GET /nodes reports (not owned).
+  void SetGpuSamples(const gpu::GpuSampleCache* samples, std::string local_node) {
+    gpu_samples_ = samples;
+    local_node_ = std::move(local_node);
+  }
 
  private:
   // Handle without its exception barrier.
@@ -76,6 +82,8 @@ class ApiService {
   std::unique_ptr<Authenticator> auth_;
   std::unique_ptr<SessionRoutes> session_routes_;
   store::ReadPool* readers_ = nullptr;
+  const gpu::GpuSampleCache* gpu_samples_ = nullptr;
+  std::string local_node_;
 
   std::map<std::string, SubRouter*> mounts_;
 };

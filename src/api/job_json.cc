@@ -240,7 +240,33 @@ void AppendJsonString(std::string& out, const std::string& s) {
 
 }  // namespace
 
-std::string NodesJsonText(const std::vector<jobs::NodeView>& nodes, const jobs::Caller& viewer) {
+namespace {
+
+void AppendOptionalNumber(std::string& out, const char* key, int64_t value) {
+  out += key;
+  out += value >= 0 ? std::to_string(value) : std::string("null");
+}
+
+void AppendGpuUsage(std::string& out, bool simulated, bool held, const gpu::GpuSample* sample,
+                    const gpu::GpuSampleCache::Snapshot* samples) {
+  if (simulated) {
+    out += held ? ",\"utilization_pct\":100" : ",\"utilization_pct\":0";
+    out += ",\"memory_used_mb\":0";
+    return;
+  }
+  AppendOptionalNumber(out, ",\"utilization_pct\":", sample ? sample->utilization_pct : -1);
+  AppendOptionalNumber(out, ",\"memory_used_mb\":", sample ? sample->memory_used_mb : -1);
+  if (sample) {
+    out += ",\"sampled_at\":";
+    AppendJsonString(out, FormatRfc3339(samples->sampled_at));
+  }
+}
+
+}  // namespace
+
+std::string NodesJsonText(const std::vector<jobs::NodeView>& nodes, const jobs::Caller& viewer,
+                          const std::string& local_node,
+                          const gpu::GpuSampleCache::Snapshot* local_samples) {
   std::string out;
   out.reserve(64 + nodes.size() * 256);
   out += "{\"nodes\":[";
@@ -278,6 +304,12 @@ std::string NodesJsonText(const std::vector<jobs::NodeView>& nodes, const jobs::
       } else {
         out += "null";
       }
+      const gpu::GpuSample* sample = nullptr;
+      if (local_samples && !n.simulated && n.name == local_node)
+        for (const auto& s : local_samples->samples)
+          if (s.index == g.device.index) sample = &s;
+      AppendGpuUsage(out, n.simulated || g.device.simulated, g.job.has_value(), sample,
+                     local_samples);
       out += '}';
     }
     out += "]}";

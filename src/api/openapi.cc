@@ -152,7 +152,10 @@ json Build() {
                 {"memory_mb", {{"type", "integer"}}},
                 {"simulated", {{"type", "boolean"}}},
                 {"job", {{"type", "integer"}, {"nullable", true}}},
-                {"user", {{"type", "string"}, {"nullable", true}}}}}};
+                {"user", {{"type", "string"}, {"nullable", true}}},
+                {"utilization_pct", {{"type", "integer"}, {"nullable", true}}},
+                {"memory_used_mb", {{"type", "integer"}, {"nullable", true}}},
+                {"sampled_at", {{"type", "string"}, {"format", "date-time"}}}}}};
   json node = {{"type", "object"},
                {"properties",
                 {{"name", {{"type", "string"}}},

@@ -35,7 +35,8 @@ std::string FreeGpus(const json& nodes) {
     int node_free = 0;
     for (const json& g : n.value("gpus", json::array())) {
       ++total;
-      if (g.value("job", json()).is_null()) ++node_free;
+      // `job` is null on another user's GPU too (hidden from non-admins); `user` is not.
+      if (g.value("user", json()).is_null()) ++node_free;
     }
     free += node_free;
     if (node_free > 0)

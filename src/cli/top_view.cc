@@ -90,7 +90,7 @@ void RenderTop(const TopInput& in, TimePoint now, std::ostream& out) {
           ++node_total;
           std::string job = IdText(gpu.value("job", nlohmann::json()));
           std::string user = TextField(gpu, "user");
-          // Another user's job id is not shown to a plain user; their name is.
+          // Another user's job id is hidden from non-admins; its user still says the GPU is held.
           bool in_use = !job.empty() || !user.empty();
           node_used += in_use ? 1 : 0;
           bool simulated = node_simulated || gpu.value("simulated", false) == true;

@@ -30,6 +30,8 @@
 #include "exec/local_account.h"
 #include "experiments/experiment_controller.h"
 #include "gpu/inventory.h"
+#include "gpu/nvml_library.h"
+#include "gpu/sample_cache.h"
 #include "jobs/job_controller.h"
 #include "metrics/http_stats.h"
 #include "metrics/server_metrics.h"
@@ -370,6 +372,7 @@ int RunServer(int argc, char** argv) {
 
   // Nodes: Slurm's when it runs the jobs, simulated ones when asked, else this host's real GPUs.
   std::vector<gpu::NodeInventory> nodes;
+  std::string local_gpu_node;  // this host's node when it has real GPUs
   std::unique_ptr<exec::Executor> executor;
   std::string containment;
   if (executor_kind == "slurm") {
@@ -399,6 +402,7 @@ int RunServer(int argc, char** argv) {
       fprintf(stderr, "corral server: GPU discovery: %s\n", local.status().ToString().c_str());
       return 1;
     }
+    local_gpu_node = local->gpus.empty() ? "" : local->name;
     nodes.push_back(std::move(*local));
   }
   int total_gpus = 0;
@@ -618,6 +622,21 @@ int RunServer(int argc, char** argv) {
   service.SetTrialKey(*trial_key);
   store::ReadPool readers(data_dir + "/corral.db");
   service.SetReadPool(&readers);
+  // GET /nodes reports this host's GPUs from a sample refreshed off the request and control
+  // threads, never from a driver call per request.
+  std::unique_ptr<gpu::GpuSampleCache> gpu_samples;
+  if (!local_gpu_node.empty()) {
+    std::shared_ptr<gpu::NvmlLibrary> nvml = gpu::NvmlLibrary::Open();
+    gpu_samples = std::make_unique<gpu::GpuSampleCache>(
+        [nvml] {
+          std::vector<gpu::GpuSample> out;
+          for (int i = 0; nvml && i < nvml->DeviceCount(); ++i) out.push_back(nvml->Sample(i));
+          return out;
+        },
+        std::chrono::seconds(2), clock);
+    gpu_samples->Start();
+    service.SetGpuSamples(gpu_samples.get(), local_gpu_node);
+  }
   api::ExperimentsRoutes experiment_routes(control, experiments, service.limits().max_body_bytes);
   service.Mount("experiments", &experiment_routes);
   MetricsEndpoint metrics_endpoint(control, controller, service.authenticator(), instruments,

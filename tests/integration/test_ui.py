@@ -72,7 +72,7 @@ def test_ui_end_to_end(tmp_path):
         print(r.stdout)
         assert r.returncode == 0, f"e2e failed after {time.time() - start:.1f}s:\n{r.stdout}\n{r.stderr}"
         for view in ("login", "jobs", "job-detail", "cluster", "queue", "experiments",
-                     "experiment-detail"):
+                     "experiment-detail", "workflows", "workflow-detail", "notebooks"):
             assert (shots / f"{view}.png").stat().st_size > 5000, view
     finally:
         server.stop()

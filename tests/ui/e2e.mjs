@@ -53,6 +53,35 @@ const aliceBig = await alice("POST", "/jobs", {
   resources: { gpus: 2 },
 });
 const aliceExperiment = await alice("POST", "/experiments", JSON.parse(env("EXPERIMENT_SPEC")));
+// A small DAG workflow: A, then B and C side by side, then D; every step a real job.
+const dagWorkflow = (name, sleep) => ({
+  apiVersion: "argoproj.io/v1alpha1",
+  kind: "Workflow",
+  metadata: { name },
+  spec: {
+    entrypoint: "diamond",
+    templates: [
+      {
+        name: "diamond",
+        dag: {
+          tasks: [
+            { name: "A", template: "step", arguments: { parameters: [{ name: "msg", value: "alpha" }] } },
+            { name: "B", depends: "A", template: "step", arguments: { parameters: [{ name: "msg", value: "bravo" }] } },
+            { name: "C", depends: "A", template: "step", arguments: { parameters: [{ name: "msg", value: "charlie" }] } },
+            { name: "D", depends: "B && C", template: "step", arguments: { parameters: [{ name: "msg", value: "delta" }] } },
+          ],
+        },
+      },
+      {
+        name: "step",
+        inputs: { parameters: [{ name: "msg" }] },
+        container: { image: "alpine:3", command: ["sh", "-c", `echo "step says {{inputs.parameters.msg}}"; sleep ${sleep}`] },
+      },
+    ],
+  },
+});
+const bobWorkflow = await bob("POST", "/workflows", dagWorkflow("bob-private-flow", 0));
+const bobNotebook = await bob("POST", "/notebooks", { name: "bob-private-lab", gpus: 0 });
 step(`submitted: bob job ${bobJob.id}, alice jobs ${aliceTrain.id} ${aliceBig.id}, experiments ${bobExperiment.id} ${aliceExperiment.id}`);
 
 const browser = await chromium.launch({
@@ -70,7 +99,8 @@ page.on("console", (m) => {
 });
 page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
 
-const forbidden = [bobJob.name, "bob-secret-output", bobExperiment.name, `/jobs/${bobJob.id}"`, `#${bobJob.id}`];
+const forbidden = [bobJob.name, "bob-secret-output", bobExperiment.name, `/jobs/${bobJob.id}"`, `#${bobJob.id}`,
+  "bob-private-flow", "bob-private-lab", `/nb/${bobNotebook.id}/`];
 async function assertNothingOfBob(view) {
   const html = await page.content();
   for (const f of forbidden) assert.ok(!html.includes(f), `${view} shows bob's object (${f})`);
@@ -146,6 +176,12 @@ try {
   assert.equal(gpus, nodes.nodes.reduce((a, n) => a + n.gpus.length, 0));
   assert.ok((await page.$$eval(".gpu.busy", (e) => e.length)) >= 1, "bob's GPU is not shown as busy");
   await page.waitForSelector(`.gpu.mine a[href="/jobs/${aliceServe.id}"]`);
+  // Utilisation from GET /nodes: a simulated GPU's stand-in figure, marked as such; none on a free one.
+  const served = nodes.nodes.flatMap((n) => n.gpus.map((g) => ({ node: n.name, g }))).find((x) => x.g.job === aliceServe.id);
+  assert.equal(served.g.simulated, true);
+  assert.equal(served.g.utilization_pct, 100);
+  assert.equal((await page.textContent(`[data-gpu="${served.node}/${served.g.index}"] [data-testid=util]`)).trim(), "100% sim");
+  assert.equal(await page.$$eval(".gpu.free [data-testid=util]", (e) => e.length), 0);
   // A job that starts while the page is open takes its GPU on screen; cancelled, it frees it.
   const late = await alice("POST", "/jobs", { name: "alice-late", command: ["sleep", "60"], resources: { gpus: 1 } });
   await page.waitForSelector(`.gpu.mine a[href="/jobs/${late.id}"]`);
@@ -203,6 +239,88 @@ try {
   await page.waitForSelector(".error");
   assert.match(await page.textContent(".error"), /not found/);
   await assertNothingOfBob("bob's experiment page");
+
+  // Workflows: submitted after the list is open, it appears; its graph's phases move live to the
+  // end; a click on a step shows its inputs and log.
+  await page.goto(URL_ + "/workflows");
+  await page.waitForSelector("[data-testid=workflows-table]");
+  await page.evaluate(() => (window.__noReload = true));
+  const flow = await alice("POST", "/workflows", dagWorkflow("alice-diamond", 1.5));
+  await page.waitForSelector(`[data-testid=workflows-table] tr[data-workflow="${flow.id}"]`);
+  await assertNothingOfBob("workflows list");
+  await shot("workflows");
+  await page.click(`a[href="/workflows/${flow.id}"] >> nth=0`);
+  await page.waitForSelector("[data-testid=dag] g.dag-node");
+  // The phases seen on screen over time, per step: they must move without a reload.
+  const seen = {};
+  const record = async () => {
+    for (const [id, cls] of await page.$$eval("[data-testid=dag] g.dag-node", (gs) => gs.map((g) => [g.querySelector("text").textContent, g.getAttribute("class")])))
+      (seen[id] ??= new Set()).add(/phase-(\w+)/.exec(cls)[1]);
+  };
+  const deadline = Date.now() + 30000;
+  while (!/succeeded/.test(await page.textContent("[data-testid=workflow-phase]"))) {
+    assert.ok(Date.now() < deadline, `workflow did not finish: ${JSON.stringify(Object.fromEntries(Object.entries(seen).map(([k, v]) => [k, [...v]])))}`);
+    await record();
+    await page.waitForTimeout(150);
+  }
+  await record();
+  const api = await alice("GET", `/workflows/${flow.id}`);
+  assert.equal(api.phase, "Succeeded");
+  const steps = api.nodes.filter((n) => n.type === "Pod");
+  assert.equal(steps.length, 4);
+  assert.equal(await page.$$eval("[data-testid=dag] g.dag-node", (g) => g.length), api.nodes.length);
+  assert.equal(await page.$$eval("[data-testid=dag] g.dag-node.phase-succeeded", (g) => g.length),
+    api.nodes.filter((n) => n.phase === "Succeeded").length);
+  // D was seen waiting or running before it succeeded: the page followed the run.
+  assert.ok(seen.D && seen.D.size >= 2, `D's phases on screen: ${[...(seen.D ?? [])]}`);
+  assert.ok(await page.evaluate(() => window.__noReload === true), "the page reloaded");
+  // The graph follows the dependencies: A above B and C (side by side), D below both.
+  const rowOf = Object.fromEntries(await page.$$eval("[data-testid=dag] g.dag-node", (gs) =>
+    gs.map((g) => [g.querySelector("text").textContent, Number(/translate\([^,]+,([^)]+)\)/.exec(g.getAttribute("transform"))[1])])));
+  assert.ok(rowOf.A < rowOf.B && rowOf.B === rowOf.C && rowOf.C < rowOf.D, `layout: ${JSON.stringify(rowOf)}`);
+  const nodeB = steps.find((n) => n.display_name === "B");
+  await page.click(`[data-testid=dag] g.dag-node[data-node="${nodeB.id}"]`);
+  await page.waitForFunction(() => /step says bravo/.test(document.querySelector("[data-testid=node-panel] .node-log")?.textContent ?? ""));
+  assert.match(await page.textContent("[data-testid=node-panel]"), /msg=bravo/);
+  await assertNothingOfBob("workflow detail");
+  await shot("workflow-detail");
+  step(`workflow ${flow.id}: DAG followed live to Succeeded (D seen ${[...seen.D].join(" -> ")}), step log shown`);
+  await page.goto(URL_ + `/workflows/${bobWorkflow.id}`);
+  await page.waitForSelector(".error");
+  assert.match(await page.textContent(".error"), /not found/);
+  await assertNothingOfBob("bob's workflow page");
+
+  // Notebooks: the form shows the free GPUs /nodes reports; start one with a GPU, open it through
+  // the proxy with the browser session, stop it.
+  await page.click("a[data-nav=notebooks]");
+  await page.waitForSelector("[data-testid=free-gpus]");
+  const nodesNow = (await alice("GET", "/nodes")).nodes;
+  const freeNow = nodesNow.reduce((a, n) => a + n.gpus.filter((g) => g.user === null).length, 0);
+  assert.match(await page.textContent("[data-testid=free-gpus]"), new RegExp(`^${freeNow} of ${nodesNow.reduce((a, n) => a + n.gpus.length, 0)} GPUs free`));
+  await page.fill("[data-testid=notebook-form] input[name=name]", "alice-lab");
+  await page.selectOption("[data-testid=gpus]", "1");
+  await page.click("[data-testid=start]");
+  const nbRow = "[data-testid=notebooks-table] tr:has-text('alice-lab')";
+  await page.waitForSelector(nbRow);
+  await page.waitForSelector(`${nbRow} .state-ready`, { timeout: 30000 });
+  const aliceNb = (await alice("GET", "/notebooks")).notebooks.find((n) => n.name === "alice-lab");
+  assert.equal(aliceNb.state, "ready");
+  assert.equal(aliceNb.gpus, 1);
+  assert.ok((await page.textContent(nbRow)).includes(aliceNb.node), "node not shown");
+  await assertNothingOfBob("notebooks");
+  await shot("notebooks");
+  const [nbPage] = await Promise.all([context.waitForEvent("page"), page.click(`${nbRow} [data-testid=open]`)]);
+  await nbPage.waitForLoadState("domcontentloaded");
+  await nbPage.waitForURL(new RegExp(`/nb/${aliceNb.id}/tree`));
+  assert.ok(/jupyter/i.test(await nbPage.content()), "the notebook page is not Jupyter's");
+  await nbPage.close();
+  // Bob's notebook is not reachable with Alice's session.
+  assert.equal(await page.evaluate(async (id) => (await fetch(`/nb/${id}/api/status`)).status, bobNotebook.id), 404);
+  page.once("dialog", (d) => d.accept());
+  await page.click(`${nbRow} [data-testid=stop]`);
+  await page.waitForSelector(nbRow, { state: "detached", timeout: 20000 });
+  assert.equal((await alice("GET", `/notebooks/${aliceNb.id}`)).state, "stopped");
+  step(`notebook ${aliceNb.id}: started on ${aliceNb.node} with 1 GPU, opened through /nb/, stopped`);
 
   // Logging out ends the session: the API refuses the cookie.
   await page.goto(URL_ + "/jobs");

@@ -138,10 +138,12 @@ export interface Gpu {
   user: string | null;
   utilization_pct?: number | null;
   memory_used_mb?: number | null;
+  sampled_at?: string;
 }
 
 export interface Node {
   name: string;
+  up?: boolean;
   simulated: boolean;
   cpus: number;
   memory_mb: number;
@@ -217,6 +219,7 @@ export interface WorkflowNode {
 }
 
 export interface Workflow extends WorkflowSummary {
+  spec: unknown;
   nodes: WorkflowNode[];
 }
 
@@ -234,4 +237,25 @@ export async function getText(path: string): Promise<string> {
     throw new ApiError(resp.status, "unknown", message);
   }
   return text;
+}
+
+export interface Notebook {
+  id: number;
+  name: string;
+  owner: string;
+  state: string;
+  message: string;
+  gpus: number;
+  environment: string;
+  node: string;
+  job: number | null;
+  job_state: string;
+  path: string;
+  url: string;
+  idle_timeout_s: number | null;
+  last_activity: string | null;
+  created_at: string;
+  ready_at: string | null;
+  ended_at: string | null;
+  start_seconds: number | null;
 }

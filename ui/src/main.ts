@@ -14,6 +14,7 @@ import { experimentsView } from "./views/experiments";
 import { experimentDetailView } from "./views/experiment_detail";
 import { workflowsView } from "./views/workflows";
 import { workflowDetailView } from "./views/workflow_detail";
+import { notebooksView } from "./views/notebooks";
 import { setCurrentUser } from "./views/widgets";
 
 const router = new Navigo("/");
@@ -32,6 +33,7 @@ const NAV = [
   ["/jobs", "Jobs"],
   ["/experiments", "Experiments"],
   ["/workflows", "Workflows"],
+  ["/notebooks", "Notebooks"],
 ] as const;
 
 let activePath: string | null = null;
@@ -137,6 +139,7 @@ router
   .on("/experiments", () => show(experimentsView, "/experiments"))
   .on("/experiments/:id", (m) => show(experimentDetailView, "/experiments", m?.data ?? {}))
   .on("/workflows", () => show(workflowsView, "/workflows"))
+  .on("/notebooks", () => show(notebooksView, "/notebooks"))
   .on("/workflows/:id", (m) => show(workflowDetailView, "/workflows", m?.data ?? {}))
   .notFound(() => show((el) => (render(html`<h1>Not found</h1>`, el), () => {}), ""));
 

@@ -43,9 +43,13 @@ export const clusterView: View = (el) => {
     const mine = g.user !== null && g.user === me;
     const cls = g.user === null ? "gpu free" : mine ? "gpu mine" : "gpu busy";
     const util = g.utilization_pct ?? null;
+    const mem = g.memory_used_mb ?? null;
+    // Simulated GPUs have no hardware: their figure is a stand-in (100 while held), marked "sim".
     const title = `${n.name} GPU ${g.index} · ${g.model} · ${Math.round(g.memory_mb / 1024)} GiB` +
       (g.user ? ` · ${g.user}${g.job !== null ? ` job ${g.job}` : ""}` : " · free") +
-      (util !== null ? ` · ${util}% util` : "");
+      (util !== null ? ` · ${util}% util${g.simulated ? " (simulated GPU, not measured)" : ""}` : "") +
+      (mem !== null && !g.simulated ? ` · ${(mem / 1024).toFixed(1)} GiB used` : "") +
+      (g.sampled_at ? ` · sampled ${g.sampled_at}` : "");
     return html`<div class=${cls} title=${title} data-gpu="${n.name}/${g.index}">
       <span class="gpu-idx">${g.index}</span>
       ${g.user
@@ -53,7 +57,12 @@ export const clusterView: View = (el) => {
           ? html`<a href="/jobs/${g.job}">${g.user} #${g.job}</a>`
           : html`<span>${g.user}</span>`
         : html`<span class="muted">free</span>`}
-      ${util !== null ? html`<span class="util">${util}%</span>` : ""}
+      ${util !== null && (!g.simulated || g.user !== null)
+        ? html`<span class=${g.simulated ? "util sim" : "util"} data-testid="util">${util}%${g.simulated ? " sim" : ""}</span>`
+        : ""}
+      ${mem !== null && !g.simulated
+        ? html`<span class="mem" data-testid="mem">${(mem / 1024).toFixed(1)}/${Math.round(g.memory_mb / 1024)} GiB</span>`
+        : ""}
     </div>`;
   };
 

@@ -6,6 +6,7 @@ import { debounce, onJobEvent } from "../events";
 import { duration, localTime } from "../format";
 import type { View } from "../view";
 import { stateBadge, viewReady } from "./widgets";
+import { graphEdges } from "../workflow_graph";
 
 const NODE_W = 170;
 const NODE_H = 34;
@@ -20,13 +21,12 @@ interface Layout {
 
 type Dagre = typeof import("@dagrejs/dagre").default;
 
-function layoutOf(dagre: Dagre, nodes: WorkflowNode[]): Layout {
+function layoutOf(dagre: Dagre, nodes: WorkflowNode[], spec: unknown): Layout {
   const g = new dagre.graphlib.Graph();
   g.setGraph({ rankdir: "TB", nodesep: 24, ranksep: 36, marginx: 10, marginy: 10 });
   g.setDefaultEdgeLabel(() => ({}));
-  const ids = new Set(nodes.map((n) => n.id));
   for (const n of nodes) g.setNode(n.id, { width: NODE_W, height: NODE_H });
-  for (const n of nodes) for (const c of n.children ?? []) if (ids.has(c)) g.setEdge(n.id, c);
+  for (const [from, to] of graphEdges(nodes, spec)) g.setEdge(from, to);
   dagre.layout(g);
   const graph = g.graph();
   return {
@@ -50,18 +50,27 @@ export const workflowDetailView: View = (el, params, navigate) => {
   let error = "";
   let ready = false;
 
+  // Loads overlap (job events, the poll, actions); only the latest one started may land, so a
+  // slow older answer never puts an earlier graph back on screen.
+  let generation = 0;
   const load = async () => {
+    const mine = ++generation;
     try {
-      wf = await get<Workflow>(`/workflows/${id}`);
+      const next = await get<Workflow>(`/workflows/${id}`);
+      const dagre = (await import("@dagrejs/dagre")).default;
+      if (mine !== generation) return;
+      wf = next;
       error = "";
       // Lay out again only when the graph changed (new nodes), not on phase changes.
-      const s = wf.nodes.map((n) => n.id + ":" + (n.children ?? []).join(",")).join(";");
+      const s = next.nodes.map((n) => n.id + ":" + (n.children ?? []).join(",")).join(";");
       if (s !== shape) {
         shape = s;
-        layout = layoutOf((await import("@dagrejs/dagre")).default, wf.nodes);
+        layout = layoutOf(dagre, next.nodes, next.spec);
       }
       if (selected) await loadLog();
+      if (mine !== generation) return;
     } catch (e) {
+      if (mine !== generation) return;
       error = e instanceof ApiError && e.status === 404 ? `Workflow ${id} not found.` : String((e as Error).message);
     }
     draw();
@@ -104,11 +113,20 @@ export const workflowDetailView: View = (el, params, navigate) => {
   };
 
   const refresh = debounce(() => void load(), 1000);
-  const stop = onJobEvent(() => {
+  const unsubscribe = onJobEvent(() => {
     if (wf && !FINISHED.has(wf.phase)) refresh();
   });
+  // Steps' job events drive the updates; a slow poll covers what no job event marks (a step
+  // created, suspend and resume, timers) until the run finishes.
+  const poll = window.setInterval(() => {
+    if (wf && !FINISHED.has(wf.phase)) void load();
+  }, 2000);
+  const stop = () => {
+    unsubscribe();
+    window.clearInterval(poll);
+  };
 
-  const graph = (l: Layout) => html`<svg
+  const graph = (l: Layout, current: Map<string, WorkflowNode>) => html`<svg
     class="dag"
     width=${l.width}
     height=${l.height}
@@ -118,15 +136,17 @@ export const workflowDetailView: View = (el, params, navigate) => {
     ${l.edges.map(
       (e) => svg`<polyline class="dag-edge" points=${e.points.map((p) => `${p.x},${p.y}`).join(" ")}></polyline>`,
     )}
-    ${l.nodes.map(
-      ({ n, x, y }) => svg`<g class="dag-node phase-${n.phase.toLowerCase()} ${n.id === selected ? "selected" : ""}"
+    ${l.nodes.map(({ n: laidOut, x, y }) => {
+      // The layout keeps positions; phases and messages come from the latest answer.
+      const n = current.get(laidOut.id) ?? laidOut;
+      return svg`<g class="dag-node phase-${n.phase.toLowerCase()} ${n.id === selected ? "selected" : ""}"
         transform="translate(${x - NODE_W / 2},${y - NODE_H / 2})" data-node=${n.id}
         @click=${() => void select(n.id)}>
         <rect width=${NODE_W} height=${NODE_H} rx=${n.type === "Pod" ? 4 : 16}></rect>
         <text x="10" y="21">${n.display_name.length > 22 ? n.display_name.slice(0, 21) + "…" : n.display_name}</text>
         <title>${n.display_name} · ${n.type} · ${n.phase}${n.message ? ` · ${n.message}` : ""}</title>
-      </g>`,
-    )}
+      </g>`;
+    })}
   </svg>`;
 
   const nodePanel = (n: WorkflowNode) => html`<section class="card node-panel" data-testid="node-panel">
@@ -169,7 +189,7 @@ export const workflowDetailView: View = (el, params, navigate) => {
                 ${w.message ? html`<dt>Message</dt><dd>${w.message}</dd>` : ""}
               </dl>
               <div class="dag-row">
-                <div class="dag-host">${layout ? graph(layout) : ""}</div>
+                <div class="dag-host">${layout ? graph(layout, new Map(w.nodes.map((n) => [n.id, n]))) : ""}</div>
                 ${node ? nodePanel(node) : html`<p class="muted">Click a step for its inputs, outputs and log.</p>`}
               </div>`
           : error
