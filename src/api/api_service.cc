@@ -10,6 +10,7 @@
 #include "api/event_stream.h"
 #include "api/job_json.h"
 #include "api/json_reader.h"
+#include "api/json_response.h"
 #include "api/log_reader.h"
 #include "api/openapi.h"
 #include "api/queue_json.h"
@@ -29,13 +30,6 @@ using nlohmann::json;
 // rules, and a response must never fail to serialise.
 std::string Dump(const json& value) {
   return value.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-HttpResponse JsonResponse(int status, const json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = Dump(body);
-  return r;
 }
 
 std::optional<int64_t> ParseInt(const std::string& s) {

@@ -7,6 +7,7 @@
 
 #include "api/error_response.h"
 #include "api/json_reader.h"
+#include "api/json_response.h"
 #include "model/field_rules.h"
 
 namespace corral::api {
@@ -14,13 +15,6 @@ namespace corral::api {
 using nlohmann::json;
 
 namespace {
-
-HttpResponse JsonResponse(int status, const json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
 
 constexpr size_t kMaxMetricNameBytes = 256;
 

@@ -8,6 +8,7 @@
 #include "api/authenticator.h"
 #include "api/error_response.h"
 #include "api/json_reader.h"
+#include "api/json_response.h"
 #include "model/field_rules.h"
 #include "notebook/notebook_state.h"
 
@@ -21,13 +22,6 @@ constexpr int kMostWaiting = 8;
 constexpr int64_t kLongestWaitS = 60;
 constexpr size_t kMaxKeyBytes = 16 * 1024;
 constexpr size_t kMaxKeysPerUser = 100;
-
-HttpResponse JsonResponse(int status, const json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
 
 HttpResponse MethodNotAllowed(const HttpRequest& r) {
   return ErrorResponse(

@@ -8,6 +8,7 @@
 
 #include "api/error_response.h"
 #include "api/experiments_routes.h"
+#include "api/json_response.h"
 
 namespace corral::api {
 
@@ -15,13 +16,6 @@ using nlohmann::json;
 using workflow_runner::WorkflowView;
 
 namespace {
-
-HttpResponse JsonResponse(int status, const json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-  return r;
-}
 
 std::optional<int64_t> ParseId(const std::string& s) {
   int64_t v = 0;
