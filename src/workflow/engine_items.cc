@@ -1,3 +1,5 @@
+#include <cstdint>
+
 #include <fmt/format.h>
 #include <fmt/printf.h>
 
@@ -37,10 +39,21 @@ Result<int64_t> SequenceNumber(const json& v, const char* field) {
 
 }  // namespace
 
+// A loop's items become nodes, each kept in memory and in the store: a bound keeps one spec (or
+// one step's output fed to withParam) from taking the server down.
+constexpr int64_t kMaxLoopItems = 100000;
+
+Status TooManyItems(const char* field, int64_t count) {
+  return InvalidArgument(
+      field, std::to_string(count) + " items; a loop has at most " + std::to_string(kMaxLoopItems));
+}
+
 Result<std::optional<std::vector<json>>> ExpandItems(const json& step) {
   if (step.contains("withItems")) {
     const json& items = step["withItems"];
     if (!items.is_array()) return InvalidArgument("withItems", "must be a list");
+    if (static_cast<int64_t>(items.size()) > kMaxLoopItems)
+      return TooManyItems("withItems", static_cast<int64_t>(items.size()));
     return std::optional<std::vector<json>>(std::vector<json>(items.begin(), items.end()));
   }
   if (step.contains("withParam")) {
@@ -52,6 +65,8 @@ Result<std::optional<std::vector<json>>> ExpandItems(const json& step) {
                                "'" + step["withParam"].get<std::string>() + "' is not a JSON list");
     }
     if (!parsed.is_array()) return InvalidArgument("withParam", "must be a JSON list");
+    if (static_cast<int64_t>(parsed.size()) > kMaxLoopItems)
+      return TooManyItems("withParam", static_cast<int64_t>(parsed.size()));
     return std::optional<std::vector<json>>(std::vector<json>(parsed.begin(), parsed.end()));
   }
   if (step.contains("withSequence")) {
@@ -67,6 +82,9 @@ Result<std::optional<std::vector<json>>> ExpandItems(const json& step) {
       auto c = SequenceNumber(seq["count"], "count");
       if (!c.ok()) return c.status();
       if (*c <= 0) return std::optional<std::vector<json>>(std::vector<json>{});
+      if (*c > kMaxLoopItems) return TooManyItems("withSequence", *c);
+      if (start > INT64_MAX - (*c - 1))
+        return InvalidArgument("withSequence.start", "too large for its count");
       end = start + *c - 1;
     } else if (seq.contains("end")) {
       auto e = SequenceNumber(seq["end"], "end");
@@ -75,6 +93,13 @@ Result<std::optional<std::vector<json>>> ExpandItems(const json& step) {
     } else {
       return InvalidArgument("withSequence", "needs count or end");
     }
+    // Compared as unsigned so that start and end at opposite ends of int64 cannot overflow.
+    const uint64_t span = start <= end ? static_cast<uint64_t>(end) - static_cast<uint64_t>(start)
+                                       : static_cast<uint64_t>(start) - static_cast<uint64_t>(end);
+    if (span >= static_cast<uint64_t>(kMaxLoopItems))
+      return InvalidArgument("withSequence", std::to_string(start) + " to " + std::to_string(end) +
+                                                 " is more than " + std::to_string(kMaxLoopItems) +
+                                                 " items");
     std::vector<json> items;
     int64_t step_by = start <= end ? 1 : -1;
     for (int64_t i = start;; i += step_by) {
