@@ -50,6 +50,8 @@ struct Flags {
   double fifo_max_wait_factor = -1;
   double fifo_backlog_lookahead = -1;
   double fifo_deadline_min_wait_h = -1;
+  double drain_guard_extension_h = -1;
+  double drain_guard_nodes = -1;
 };
 
 struct Variant {
@@ -189,6 +191,11 @@ int RunSimulate(int argc, char** argv) {
                  "corral: due earlier by this times the urgent work ahead's drain time");
   app.add_option("--max-reservations", f.max_reservations,
                  "corral: reservations per pass (the first blocked job, then starving gangs)");
+  app.add_option("--drain-guard-extension-h", f.drain_guard_extension_h,
+                 "corral: keep small jobs off nodes about to drain for waiting gangs when they "
+                 "would run this long past the drain (hours; 0: no guard)");
+  app.add_option("--drain-guard-nodes", f.drain_guard_nodes,
+                 "corral: nodes guarded per node the waiting gangs fill");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -231,6 +238,10 @@ int RunSimulate(int argc, char** argv) {
   if (f.fifo_backlog_lookahead >= 0)
     corral_options.fifo_backlog_lookahead = f.fifo_backlog_lookahead;
   if (f.max_reservations > 0) corral_options.max_reservations = f.max_reservations;
+  if (f.drain_guard_extension_h >= 0)
+    corral_options.drain_guard_extension =
+        Duration(static_cast<int64_t>(f.drain_guard_extension_h * 3.6e6));
+  if (f.drain_guard_nodes >= 0) corral_options.drain_guard_nodes = f.drain_guard_nodes;
   if (f.fifo_deadline_min_wait_h >= 0)
     corral_options.fifo_deadline_min_wait =
         Duration(static_cast<int64_t>(f.fifo_deadline_min_wait_h * 3.6e6));
