@@ -112,6 +112,10 @@ bool CorralScheduler::Preemptible(const RunningJob& r) const {
   return r.req.preemptible || r.req.priority == PriorityClass::kOpportunistic;
 }
 
+bool CorralScheduler::Reclaimable(const RunningJob& r) const {
+  return r.req.priority == PriorityClass::kOpportunistic || r.on_loan;
+}
+
 double CorralScheduler::RemainingSeconds(const JobRequest& req, TimePoint started,
                                          TimePoint now) const {
   Duration limit = req.time_limit.value_or(options_.default_time_limit);
@@ -228,6 +232,7 @@ void CorralScheduler::SetDeadline(PendingJob& job, TimePoint since) {
   const double estimate_s = RemainingSeconds(job.req, since, since);
   job.deadline = fifo_shadow_.Admit(since, job.req.total_gpus(),
                                     Duration(static_cast<int64_t>(estimate_s * 1000)));
+  job.fifo_wait = job.deadline - since;
 }
 
 void CorralScheduler::MarkUrgent(TimePoint now) {
@@ -303,7 +308,10 @@ void CorralScheduler::OnRequeue(JobId job, TimePoint now) {
   p.queue = r.queue;
   p.user = r.user;
   p.waiting_since = now;
-  SetDeadline(p, now);
+  // Not admitted to the FIFO shadow again (a job FIFO would never have stopped would count
+  // twice there and push every deadline out): it is due after the same wait as the first time.
+  p.fifo_wait = r.fifo_wait;
+  p.deadline = now + r.fifo_wait;
   queues_[p.queue].pending_jobs++;
   users_[p.user].pending_jobs++;
   pending_.emplace(job, std::move(p));
@@ -314,8 +322,8 @@ void CorralScheduler::OnProgress(JobId job, Duration banked) {
   if (auto it = running_.find(job); it != running_.end()) it->second.req.prior_runtime = banked;
 }
 
-void CorralScheduler::Start(PendingJob& job, Placement placement, TimePoint now,
-                            DecisionBatch& out) {
+void CorralScheduler::Start(PendingJob& job, Placement placement, TimePoint now, DecisionBatch& out,
+                            bool on_loan) {
   const JobId id = job.req.id;
   Status s = view_.Assign(id, placement, job.req.per_replica);
   if (!s.ok()) return;  // cannot happen: placements come from usable GPUs
@@ -326,6 +334,8 @@ void CorralScheduler::Start(PendingJob& job, Placement placement, TimePoint now,
   r.started = now;
   r.queue = job.queue;
   r.user = job.user;
+  r.on_loan = on_loan;
+  r.fifo_wait = job.fifo_wait;
   queues_[r.queue].pending_jobs--;
   users_[r.user].pending_jobs--;
   users_[r.user].running_jobs++;
@@ -333,6 +343,17 @@ void CorralScheduler::Start(PendingJob& job, Placement placement, TimePoint now,
   running_.emplace(id, std::move(r));
   pending_.erase(id);
   out.starts.push_back({id, std::move(placement)});
+}
+
+void CorralScheduler::StartOnLoan(PendingJob& job, Placement placement, TimePoint now,
+                                  DecisionBatch& out) {
+  // Reservations already planned this pass count its GPUs as free now, like those of every loan.
+  if (releases_ready_[1]) {
+    std::vector<Release> freed;
+    for (const auto& a : placement) freed.push_back({now, a.node, static_cast<int>(a.gpus.size())});
+    releases_[1].insert(releases_[1].begin(), freed.begin(), freed.end());
+  }
+  Start(job, std::move(placement), now, out, /*on_loan=*/true);
 }
 
 void CorralScheduler::StartClaimed(TimePoint now, DecisionBatch& out) {
@@ -360,7 +381,7 @@ void CorralScheduler::StartClaimed(TimePoint now, DecisionBatch& out) {
 void CorralScheduler::ComputeDrain(TimePoint now) {
   drain_.assign(view_.node_count(), now);
   for (const auto& [id, r] : running_) {
-    if (r.req.priority == PriorityClass::kOpportunistic) continue;
+    if (Reclaimable(r)) continue;
     const TimePoint end =
         now + Duration(static_cast<int64_t>(RemainingSeconds(r.req, r.started, now) * 1000));
     ExtendDrain(r.placement, end);
@@ -438,7 +459,8 @@ std::optional<Reservation> CorralScheduler::Reserve(const PendingJob& job, TimeP
   for (const auto& [id, r] : running_) {
     if (r.preempting) continue;  // its GPUs are claimed for someone else
     TimePoint end;
-    if (may_preempt_opportunistic && r.req.priority == PriorityClass::kOpportunistic) {
+    // Loans are normal-class work, and only jobs of at least the normal class hold reservations.
+    if (may_preempt_opportunistic && Reclaimable(r)) {
       end = now;
     } else {
       end = now + Duration(static_cast<int64_t>(RemainingSeconds(r.req, r.started, now) * 1000));
@@ -458,7 +480,7 @@ std::optional<Reservation> CorralScheduler::Reserve(const PendingJob& job, TimeP
 
 bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& out,
                                  PassReservations& reservations, uint32_t mask, TimePoint end,
-                                 bool guard_drain, bool& kept_for_large) {
+                                 bool guard_drain, bool recall_loans, bool& kept_for_large) {
   kept_for_large = false;
   const JobRequest& req = job.req;
   const int per = req.per_replica.gpus;
@@ -484,6 +506,8 @@ bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& 
     // whether or not the borrowing job asked to be preemptible. Every other cause needs consent.
     if (r.req.priority == PriorityClass::kOpportunistic && req.priority > r.req.priority) {
       victims.push_back({0, elapsed, &r, PreemptCause::kOpportunistic});
+    } else if (r.on_loan && recall_loans && req.priority >= r.req.priority) {
+      victims.push_back({0, elapsed, &r, PreemptCause::kLoanRecalled});
     } else if (interactive && Preemptible(r) && r.req.priority < req.priority &&
                Borrowing(r.queue)) {
       victims.push_back({1, elapsed, &r, PreemptCause::kInteractive});
@@ -604,6 +628,10 @@ bool CorralScheduler::TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& 
         break;
       case PreemptCause::kShorterJob:
         d.reason = "a much shorter job (" + std::to_string(req.id.value) + ") waits";
+        break;
+      case PreemptCause::kLoanRecalled:
+        d.reason =
+            "it ran on GPUs held for job " + std::to_string(req.id.value) + ", which can now start";
         break;
     }
     out.preemptions.push_back(std::move(d));
@@ -751,6 +779,7 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
     int priority;
     int queue;
     uint32_t mask;
+    bool recall_loans;
     bool operator==(const PreemptKey&) const = default;
   };
   std::vector<PreemptKey> failed_preempt;
@@ -774,18 +803,30 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
     // Opportunistic work ignores reservations: the reserved job preempts it when due.
     const uint32_t mask =
         r.priority == PriorityClass::kOpportunistic ? 0u : reservations.Binding(end);
-    bool known_failure =
+    const bool free_failure =
         std::find(failed_free.begin(), failed_free.end(), shape) != failed_free.end();
+    bool known_failure = free_failure;
     for (size_t i = 0; !known_failure && mask && i < failed_spare.size(); ++i)
       known_failure =
           failed_spare[i].shape == shape && (mask & failed_spare[i].mask) == failed_spare[i].mask;
     // Starving jobs, large gangs themselves and opportunistic work are not held back.
     const bool guard_drain = large_waiting && !starving && gpus < options_.large_job_gpus &&
                              r.priority != PriorityClass::kOpportunistic;
+    // Preemptible normal-class work held back by a reservation or the guard runs on loan.
+    const bool may_borrow = options_.lend_held_gpus && r.preemptible &&
+                            r.priority == PriorityClass::kNormal && (mask || guard_drain);
     bool kept_back = false;
     for (size_t i = 0; guard_drain && !known_failure && i < held_back.size(); ++i)
       kept_back = held_back[i].shape == shape && end >= held_back[i].end &&
                   (mask & held_back[i].mask) == held_back[i].mask;
+    if (may_borrow && (known_failure || kept_back) && !free_failure &&
+        gpus <= view_.total_usable()) {
+      if (auto loan = TryPlace(p, reservations, 0, now, end, false)) {
+        StartOnLoan(p, std::move(*loan), now, out);
+        continue;
+      }
+      failed_free.push_back(shape);
+    }
     if (kept_back) {
       p.wait = {WaitCause::kKeptForLargeJob, 0, {}, {}};
       continue;
@@ -797,6 +838,12 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
         if (r.priority != PriorityClass::kOpportunistic) ExtendDrain(*placement, end);
         Start(p, std::move(*placement), now, out);
         continue;
+      }
+      if (may_borrow) {
+        if (auto loan = TryPlace(p, reservations, 0, now, end, false)) {
+          StartOnLoan(p, std::move(*loan), now, out);
+          continue;
+        }
       }
       // Held back by the guard alone: it waits for a better slot, without a reservation (which
       // would claim the very GPUs the guard keeps for the large gang).
@@ -823,17 +870,25 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
     // every idle GPU, would otherwise keep out, and the small jobs ahead of them in the order can
     // use up the per-pass budget by preempting it one GPU at a time.
     const bool large = options_.large_job_gpus > 0 && gpus >= options_.large_job_gpus;
+    // The job that gets (or would get) the reservation takes back what was lent on it, as does a
+    // large gang the guard keeps nodes for.
+    const bool would_reserve =
+        reservations.list.size() < max_reservations &&
+        (reservations.list.empty() || (starving && gpus >= options_.large_job_gpus));
+    const bool recall_loans = would_reserve || large;
     bool searched = false;
     if (r.priority != PriorityClass::kOpportunistic &&
         (large || preemption_attempts < options_.max_preemption_attempts_per_pass)) {
       searched = true;
       // Victims are freed only by starts, so a shape that found none stays without for jobs of
       // the same class and queue in this pass.
-      const PreemptKey key{shape, static_cast<int>(r.priority), p.queue, mask};
+      const PreemptKey key{shape, static_cast<int>(r.priority), p.queue, mask, recall_loans};
       if (std::find(failed_preempt.begin(), failed_preempt.end(), key) == failed_preempt.end()) {
         ++preemption_attempts;
         bool kept_for_large = false;
-        if (TryPreempt(p, now, out, reservations, mask, end, guard_drain, kept_for_large)) continue;
+        if (TryPreempt(p, now, out, reservations, mask, end, guard_drain, recall_loans,
+                       kept_for_large))
+          continue;
         if (kept_for_large) {
           p.wait = {WaitCause::kKeptForLargeJob, 0, {}, {}};
           continue;
@@ -842,9 +897,7 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
       }
     }
     // The first job that cannot start holds a reservation; after it, large starving gangs too.
-    if (reservations.list.size() < max_reservations &&
-        (reservations.list.empty() || (starving && gpus >= options_.large_job_gpus)) &&
-        r.priority != PriorityClass::kOpportunistic && r.per_replica.gpus > 0) {
+    if (would_reserve && r.priority != PriorityClass::kOpportunistic && r.per_replica.gpus > 0) {
       if (reservations.held.empty()) reservations.held.assign(view_.node_count(), 0);
       auto reservation = Reserve(p, now, reservations.held);
       // A job that was not searched for victims (budget spent) may be due now only because the

@@ -64,6 +64,7 @@ class CorralScheduler final : public Scheduler {
     TimePoint waiting_since;  // submission, or the last requeue
     TimePoint deadline;       // start in the FIFO shadow (when fifo_deadline_factor > 0)
     bool urgent = false;      // past its due wait this pass (MarkUrgent)
+    Duration fifo_wait{0};    // deadline - waiting_since when it was admitted to the shadow
     Placement claim;          // GPUs claimed while preemption victims stop
     TimePoint claim_since;
     WaitState wait;
@@ -75,6 +76,10 @@ class CorralScheduler final : public Scheduler {
     int queue = -1;
     int user = -1;
     bool preempting = false;
+    Duration fifo_wait{0};  // kept for a requeue: its due wait then is the same
+    // Started on GPUs a reservation or the drain guard held (SchedulerOptions::lend_held_gpus):
+    // taken back by preemption when the job they were held for can start.
+    bool on_loan = false;
   };
   struct OrderEntry {
     int band;
@@ -105,7 +110,12 @@ class CorralScheduler final : public Scheduler {
   bool Borrowing(int queue) const;
   double RemainingSeconds(const JobRequest& req, TimePoint started_or_now, TimePoint now) const;
   bool Preemptible(const RunningJob& r) const;
-  void Start(PendingJob& job, Placement placement, TimePoint now, DecisionBatch& out);
+  void Start(PendingJob& job, Placement placement, TimePoint now, DecisionBatch& out,
+             bool on_loan = false);
+  void StartOnLoan(PendingJob& job, Placement placement, TimePoint now, DecisionBatch& out);
+  // Whether a running job's GPUs count as free for planning: opportunistic work and loans, for a
+  // job of a higher class (opportunistic) or at least the same class (loans).
+  bool Reclaimable(const RunningJob& r) const;
   void StartClaimed(TimePoint now, DecisionBatch& out);
   // `end`: when the job would end if started now. `guard_drain`: keep off nodes about to drain
   // that it would keep busy much longer (SchedulerOptions::drain_guard_*).
@@ -123,9 +133,11 @@ class CorralScheduler final : public Scheduler {
   // The reservations in `mask` cap what it may take per node, and `guard_drain` keeps it off
   // guarded nodes, as for placement on free GPUs. `kept_for_large`: it would have found victims
   // but for the guard.
+  // `recall_loans`: it may take back GPUs lent to preemptible jobs (it holds, or would hold, the
+  // reservation, or is a large gang the drain guard keeps nodes for).
   bool TryPreempt(PendingJob& job, TimePoint now, DecisionBatch& out,
                   PassReservations& reservations, uint32_t mask, TimePoint end, bool guard_drain,
-                  bool& kept_for_large);
+                  bool recall_loans, bool& kept_for_large);
   // Plans `job` on capacity not held by earlier reservations of this pass.
   std::optional<Reservation> Reserve(const PendingJob& job, TimePoint now,
                                      const std::vector<int>& held);

@@ -55,6 +55,12 @@ struct SchedulerOptions {
   Duration drain_guard_horizon = std::chrono::hours(4);
   Duration drain_guard_extension = std::chrono::hours(3);
   double drain_guard_nodes = 1.5;
+  // Preemptible (checkpointing) jobs of the normal class that the reservation or the drain guard
+  // keep off free GPUs start there anyway, on loan: they do not count towards a node's drain nor
+  // delay a reservation, and the job that holds the reservation (or a waiting large gang) takes
+  // the GPUs back by preempting them when it can start. Idle capacity held for gangs is then
+  // used by work that can be stopped, rather than left idle.
+  bool lend_held_gpus = true;
   // Remaining-time estimate for jobs without a time limit.
   Duration default_time_limit = std::chrono::hours(24);
 

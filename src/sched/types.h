@@ -69,6 +69,7 @@ enum class PreemptCause {
   kReclaim,        // its queue borrows; the owner of the capacity wants it back
   kInteractive,    // an interactive request needs a GPU now
   kShorterJob,     // a much shorter job waits (size-based preemption, when enabled)
+  kLoanRecalled,   // it ran on GPUs held for a waiting job, which now needs them
 };
 
 struct PreemptDecision {

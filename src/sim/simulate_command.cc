@@ -52,6 +52,7 @@ struct Flags {
   double fifo_deadline_min_wait_h = -1;
   double drain_guard_extension_h = -1;
   double drain_guard_nodes = -1;
+  double checkpointable_share = 0;
 };
 
 struct Variant {
@@ -153,6 +154,10 @@ int RunSimulate(int argc, char** argv) {
   app.add_flag("--preemption", f.preemption,
                "also run corral with checkpointable, preemptible trace jobs (size-based "
                "preemption)");
+  app.add_option("--checkpointable-share", f.checkpointable_share,
+                 "this fraction of the trace jobs checkpoint and may be preempted, in every run: "
+                 "the scheduler may lend them GPUs held for waiting gangs")
+      ->check(CLI::Range(0.0, 1.0));
   app.add_option("--checkpoint-cost-s", f.checkpoint_cost_s,
                  "run time a preempted job loses on restart");
   app.add_option("--shorter-job-ratio", f.shorter_job_ratio,
@@ -221,6 +226,8 @@ int RunSimulate(int argc, char** argv) {
   base.guarantee_fraction = f.guarantee_fraction;
   base.queue_max_gpus = f.queue_max_gpus;
   base.check_every_step = !f.check_once;
+  base.checkpointable_share = f.checkpointable_share;
+  base.checkpoint_cost_s = f.checkpoint_cost_s;
 
   sched::SchedulerOptions corral_options;
   if (f.starvation_age_h >= 0)

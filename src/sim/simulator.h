@@ -26,6 +26,9 @@ struct ScenarioConfig {
   EstimateMode estimates = EstimateMode::kOracle;
   // Trace jobs are checkpointable and may be preempted (size-based preemption scenario).
   bool preemptible_trace_jobs = false;
+  // Else this fraction of the trace jobs (chosen by a hash of their position in the trace) are
+  // checkpointable and preemptible: they may run on GPUs held for waiting gangs, on loan.
+  double checkpointable_share = 0;
   // Run time a preempted job loses on restart (loading its checkpoint, warming up). The grace
   // period (the scheduler's) is lost too: the job saves its checkpoint then.
   double checkpoint_cost_s = 0;

@@ -177,3 +177,42 @@ def test_preemption_follows_the_retry_policy(queued_server):
             c.post(f"/api/v1/jobs/{j}/cancel")
         except ApiError:
             pass
+
+
+def test_checkpointing_job_borrows_gpus_held_for_a_gang(tmp_path):
+    s = Server(tmp_path / "data", extra=["--starvation-age", "1", "--large-job-starvation-age",
+                                         "1", "--preemption-grace", "1"]).start()
+    c = s.client()
+    # Two of the four GPUs are busy for ~4 s; a 4-GPU gang becomes due after 1 s and holds the
+    # node for when they free.
+    first = c.submit(command=["sleep", "4"], resources={"gpus": 2}, time_limit_s=6)["id"]
+    c.wait(first, states=("running",))
+    gang = c.submit(command=["sh", "-c", "echo gang on $CUDA_VISIBLE_DEVICES"],
+                    resources={"gpus": 4}, time_limit_s=30)["id"]
+    time.sleep(1.5)
+    # Both would run past the gang's start: the checkpointing one borrows an idle GPU, the other
+    # waits behind the reservation.
+    borrower = c.submit(command=SLEEPER, resources={"gpus": 1}, time_limit_s=60,
+                        preemptible=True)["id"]
+    waiter = c.submit(command=SLEEPER, resources={"gpus": 1}, time_limit_s=60)["id"]
+    c.wait(borrower, states=("running",), timeout=10)
+    assert c.job(waiter)["state"] == "pending"
+    assert "reservation" in c.job(waiter)["reason"], c.job(waiter)["reason"]
+    # When the first job ends, the gang takes the GPU back and starts.
+    done = c.wait(gang, timeout=30)
+    assert done["state"] == "succeeded"
+    assert len(done["attempts"][0]["replicas"][0]["gpus"]) == 4
+    job = wait_until(lambda: (lambda x: x if x["attempts"] and
+                              x["attempts"][0]["end_reason"] == "preempted" else None)(
+        c.job(borrower)))
+    assert len(job["attempts"]) >= 1
+    # The waiter never held the gang up: it started only after the gang.
+    w = c.job(waiter)
+    if w["attempts"] and w["attempts"][0]["started_at"]:
+        assert w["attempts"][0]["started_at"] >= done["attempts"][0]["started_at"]
+    for j in (borrower, waiter):
+        try:
+            c.post(f"/api/v1/jobs/{j}/cancel")
+        except ApiError:
+            pass
+    s.stop()
