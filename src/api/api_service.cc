@@ -229,7 +229,8 @@ HttpResponse ApiService::SubmitJob(const jobs::Caller& caller, const HttpRequest
   if (!spec.ok())
     return ErrorResponse(training ? training->AtPyTorchJobField(spec.status()) : spec.status());
   auto job = CallDurable(control_, [&] { return jobs_.Submit(caller, std::move(*spec)); });
-  if (!job.ok()) return ErrorResponse(job.status());
+  if (!job.ok())
+    return ErrorResponse(training ? training->AtPyTorchJobField(job.status()) : job.status());
   nlohmann::json out = JobToJson(*job);
   if (!warnings.empty()) out["warnings"] = warnings;
   HttpResponse r = JsonResponse(201, out);

@@ -312,7 +312,10 @@ Result<TrainingJob> FromPyTorchJob(const json& body) {
   if (body.contains("metadata")) {
     const json& m = body["metadata"];
     CORRAL_RETURN_IF_ERROR(reader.Keys(m, "metadata", {"name", "labels"}, kIgnoredMetadata));
-    if (m.contains("name")) job["name"] = m["name"];
+    if (m.contains("name")) {
+      CORRAL_ASSIGN_OR_RETURN(std::string name, String(m["name"], "metadata.name"));
+      job["name"] = name;
+    }
     if (m.contains("labels")) job["labels"] = m["labels"];
   }
   if (!body.contains("spec")) return InvalidArgument("spec", "is required");

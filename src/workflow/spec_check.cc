@@ -567,8 +567,12 @@ Result<std::vector<std::string>> CheckDocument(const json& doc) {
     return InvalidArgument("kind", "'" + kind + "' is not a workflow kind");
   if (doc.contains("metadata")) {
     CORRAL_RETURN_IF_ERROR(c.Object(doc["metadata"], "metadata", kMetadata));
-    CORRAL_RETURN_IF_ERROR(ExpectAll(
-        doc["metadata"], {{"name", Shape::kString}, {"generateName", Shape::kString}}, "metadata"));
+    CORRAL_RETURN_IF_ERROR(ExpectAll(doc["metadata"],
+                                     {{"name", Shape::kString},
+                                      {"generateName", Shape::kString},
+                                      {"labels", Shape::kObject},
+                                      {"annotations", Shape::kObject}},
+                                     "metadata"));
   }
   if (!doc.contains("spec")) return InvalidArgument("spec", "is required");
   const json& spec = doc["spec"];

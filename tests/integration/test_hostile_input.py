@@ -417,6 +417,8 @@ WORKFLOW_CASES = [
     (("metadata",), "x", "metadata", "must be an object"),
     (("metadata", "generateName"), 5, "metadata.generateName", "must be a string"),
     (("metadata", "name"), ["a"], "metadata.name", "must be a string"),
+    (("metadata", "labels"), "team=a", "metadata.labels", "must be an object"),
+    (("metadata", "annotations"), 5, "metadata.annotations", "must be an object"),
     (("spec",), [], "spec", "must be an object"),
     (("spec", "entrypoint"), 5, "spec.entrypoint", "is required"),
     (("spec", "templates"), "main", "spec.templates", "must be a list"),

@@ -136,6 +136,10 @@ TEST(PyTorchJobTest, NulBytesAndHugeQuantitiesAreErrorsWithTheirPath) {
   j = Sample();
   j["metadata"]["labels"][std::string("k\0", 2)] = "v";
   EXPECT_EQ(FromPyTorchJob(j).status().field(), std::string("metadata.labels.k\0", 18));
+  j = Sample();
+  j["metadata"]["name"] = 5;
+  j["spec"]["elasticPolicy"] = {{"minReplicas", 1}};
+  EXPECT_EQ(FromPyTorchJob(j).status().field(), "metadata.name");
   for (const json& cpu : {json(1e300), json("1e300"), json(-1), json("0m")}) {
     j = Sample();
     j["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["resources"]
