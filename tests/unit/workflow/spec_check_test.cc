@@ -161,6 +161,9 @@ TEST(SpecCheck, FieldsOfTheWrongTypeAreRefusedWithTheirPath) {
   doc = Doc({{"entrypoint", "echo"}, {"templates", {Echo()}}});
   doc["metadata"]["generateName"] = json::array();
   cases.push_back({doc, "metadata.generateName"});
+  doc = Doc({{"entrypoint", "echo"}, {"templates", {Echo()}}});
+  doc["metadata"]["labels"] = "team=a";
+  cases.push_back({doc, "metadata.labels"});
   json t = Echo();
   t["container"]["env"] = {{{"value", "v"}}};
   cases.push_back({Doc({{"entrypoint", "echo"}, {"templates", {t}}}),
