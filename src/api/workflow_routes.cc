@@ -30,8 +30,7 @@ Status TooLarge(size_t max_bytes) {
 }
 
 HttpResponse MethodNotAllowed(const HttpRequest& r) {
-  return ErrorResponse(
-      InvalidArgument("method", "method " + r.method + " is not allowed on " + r.path));
+  return ErrorResponse(InvalidArgument("method", r.method + " is not allowed on " + r.path));
 }
 
 json Time(const std::optional<TimePoint>& t) { return t ? json(FormatRfc3339(*t)) : json(nullptr); }

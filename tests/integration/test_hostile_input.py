@@ -598,6 +598,21 @@ def test_ids_and_verbs_of_new_entry_points(srv, method, target, status):
     refused(srv, method, target, status=status)
 
 
+def test_workflow_messages_name_the_field_once(srv):
+    err = refused(srv, "PUT", "/api/v1/workflows/1/suspend", field="method")
+    assert err["message"] == "method: PUT is not allowed on /api/v1/workflows/1/suspend"
+    err = refused(srv, "POST", "/api/v1/workflows", changed(workflow(), ("spec", "entrypoint"),
+                                                               "nope"), field="spec.entrypoint")
+    assert err["message"] == "spec.entrypoint: no template named 'nope'"
+    err = refused(srv, "POST", "/api/v1/workflows", changed(workflow(), ("kind",),
+                                                               "WorkflowTemplate"), field="kind")
+    assert err["message"].startswith("kind: submit a Workflow here;")
+    err = refused(srv, "POST", "/api/v1/workflows",
+                  changed(workflow(), ("spec", "workflowTemplateRef"), {"name": "missing"}),
+                  field="spec")
+    assert err["message"].startswith("spec: references WorkflowTemplate 'missing'")
+
+
 NUMBERS_NULS_AND_TYPES = [
     ("POST", "/api/v1/notebooks", '{"gpus": 1e999}', "gpus", "out of range"),
     ("POST", "/api/v1/notebooks", '{"idle_timeout_s": -1e999}', "idle_timeout_s", "out of range"),
