@@ -217,16 +217,20 @@ HttpResponse ApiService::SubmitJob(const jobs::Caller& caller, const HttpRequest
   // A Kubeflow PyTorchJob becomes a gang job; what it says only to Kubernetes comes back as
   // warnings.
   std::vector<std::string> warnings;
+  std::optional<train::TrainingJob> training;
   if (train::IsPyTorchJob(*body)) {
-    auto training = train::FromPyTorchJob(*body);
-    if (!training.ok()) return ErrorResponse(training.status());
+    auto translated = train::FromPyTorchJob(*body);
+    if (!translated.ok()) return ErrorResponse(translated.status());
+    training = std::move(*translated);
     *body = std::move(training->job);
     warnings = std::move(training->warnings);
   }
   auto spec = ParseJobSpec(*body);
-  if (!spec.ok()) return ErrorResponse(spec.status());
+  if (!spec.ok())
+    return ErrorResponse(training ? training->AtPyTorchJobField(spec.status()) : spec.status());
   auto job = CallDurable(control_, [&] { return jobs_.Submit(caller, std::move(*spec)); });
-  if (!job.ok()) return ErrorResponse(job.status());
+  if (!job.ok())
+    return ErrorResponse(training ? training->AtPyTorchJobField(job.status()) : job.status());
   nlohmann::json out = JobToJson(*job);
   if (!warnings.empty()) out["warnings"] = warnings;
   HttpResponse r = JsonResponse(201, out);

@@ -328,7 +328,7 @@ Result<json> ParseBody(const std::string& body, const std::string& content_type,
                        const BodyLimits& limits) {
   if (body.size() > limits.max_bytes)
     return Status(StatusCode::kResourceExhausted,
-                  fmt::format("body is larger than {} bytes", limits.max_bytes), "body");
+                  fmt::format("is larger than {} bytes", limits.max_bytes), "body");
   if (content_type.find("yaml") != std::string::npos) return ParseYaml(body, limits);
   return ParseJson(body, limits);
 }

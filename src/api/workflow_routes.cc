@@ -24,9 +24,13 @@ std::optional<int64_t> ParseId(const std::string& s) {
   return v;
 }
 
+Status TooLarge(size_t max_bytes) {
+  return Status(StatusCode::kResourceExhausted,
+                "is larger than " + std::to_string(max_bytes) + " bytes", "body");
+}
+
 HttpResponse MethodNotAllowed(const HttpRequest& r) {
-  return ErrorResponse(
-      InvalidArgument("method", "method " + r.method + " is not allowed on " + r.path));
+  return ErrorResponse(InvalidArgument("method", r.method + " is not allowed on " + r.path));
 }
 
 json Time(const std::optional<TimePoint>& t) { return t ? json(FormatRfc3339(*t)) : json(nullptr); }
@@ -150,8 +154,7 @@ HttpResponse WorkflowRoutes::Handle(const jobs::Caller& caller,
 }
 
 HttpResponse WorkflowRoutes::Create(const jobs::Caller& caller, const HttpRequest& request) {
-  if (request.body.size() > max_body_bytes_)
-    return ErrorResponse(Status(StatusCode::kResourceExhausted, "request body too large"));
+  if (request.body.size() > max_body_bytes_) return ErrorResponse(TooLarge(max_body_bytes_));
   for (const auto& [key, value] : request.query)
     return ErrorResponse(InvalidArgument(key, "unknown query parameter"));
   auto body = ParseSpecBody(request.body, request.Header("content-type"));
@@ -287,8 +290,7 @@ HttpResponse WorkflowRoutes::Templates(const jobs::Caller& caller,
   const std::string& m = request.method;
   if (parts.size() == 1) {
     if (m == "POST") {
-      if (request.body.size() > max_body_bytes_)
-        return ErrorResponse(Status(StatusCode::kResourceExhausted, "request body too large"));
+      if (request.body.size() > max_body_bytes_) return ErrorResponse(TooLarge(max_body_bytes_));
       std::vector<json> docs;
       auto texts = SplitDocuments(request.body);
       if (texts.size() <= 1) {

@@ -83,6 +83,9 @@ api::HttpResponse MetricsEndpoint::Handle(const api::HttpRequest& request) {
                                      "method " + request.method + " is not allowed on /metrics",
                                      "method"));
   if (Status s = Authorize(request); !s.ok()) return api::ErrorResponse(s);
+  // The exposition takes no parameters: one sent means a scrape configured by mistake.
+  for (const auto& [key, value] : request.query)
+    return api::ErrorResponse(InvalidArgument(key, "unknown query parameter"));
   api::HttpResponse r;
   r.content_type = metrics::kContentType;
   r.body = Render();

@@ -93,27 +93,44 @@ Result<int64_t> Integer(const json& v, const std::string& path, int64_t min, int
 }
 
 // "4", 4, "500m" -> whole CPUs, rounded up.
+// Beyond these no node could hold the replica; within them the conversions cannot overflow.
+constexpr double kMostCpus = 1e6;
+constexpr double kMostMemoryMb = 1e12;
+
+Result<int> WholeCpus(double c, const std::string& path) {
+  if (!(c > 0 && c <= kMostCpus))
+    return InvalidArgument(path, "must be more than 0 and at most 1000000 CPUs");
+  return static_cast<int>(std::ceil(c));
+}
+
 Result<int> Cpus(const json& v, const std::string& path) {
-  if (v.is_number()) return static_cast<int>(std::ceil(v.get<double>()));
+  if (v.is_number()) return WholeCpus(v.get<double>(), path);
   CORRAL_ASSIGN_OR_RETURN(std::string s, String(v, path));
+  double c = 0;
   try {
     size_t used = 0;
     if (!s.empty() && s.back() == 'm') {
-      double milli = std::stod(s.substr(0, s.size() - 1), &used);
-      if (used != s.size() - 1 || milli <= 0) throw 0;
-      return static_cast<int>(std::ceil(milli / 1000));
+      c = std::stod(s.substr(0, s.size() - 1), &used) / 1000;
+      if (used != s.size() - 1) throw 0;
+    } else {
+      c = std::stod(s, &used);
+      if (used != s.size()) throw 0;
     }
-    double c = std::stod(s, &used);
-    if (used != s.size() || c <= 0) throw 0;
-    return static_cast<int>(std::ceil(c));
   } catch (...) {
     return InvalidArgument(path, "not a CPU quantity: '" + s + "'");
   }
+  return WholeCpus(c, path);
+}
+
+Result<int64_t> WholeMb(double mb, const std::string& path) {
+  if (!(mb > 0 && mb <= kMostMemoryMb))
+    return InvalidArgument(path, "must be more than 0 and at most 1 EB");
+  return static_cast<int64_t>(std::ceil(mb));
 }
 
 // "8Gi", "512Mi", "1G", "1000000000" -> MB (rounded up).
 Result<int64_t> MemoryMb(const json& v, const std::string& path) {
-  if (v.is_number()) return static_cast<int64_t>(std::ceil(v.get<double>() / 1e6));
+  if (v.is_number()) return WholeMb(v.get<double>() / 1e6, path);
   CORRAL_ASSIGN_OR_RETURN(std::string s, String(v, path));
   static const std::pair<const char*, double> kUnits[] = {
       {"Ki", 1024.0}, {"Mi", 1048576.0}, {"Gi", 1073741824.0}, {"Ti", 1099511627776.0},
@@ -129,14 +146,15 @@ Result<int64_t> MemoryMb(const json& v, const std::string& path) {
       break;
     }
   }
+  double n = 0;
   try {
     size_t used = 0;
-    double n = std::stod(number, &used);
-    if (used != number.size() || n <= 0) throw 0;
-    return static_cast<int64_t>(std::ceil(n * factor / 1048576.0));
+    n = std::stod(number, &used);
+    if (used != number.size()) throw 0;
   } catch (...) {
     return InvalidArgument(path, "not a memory quantity: '" + s + "'");
   }
+  return WholeMb(n * factor / 1048576.0, path);
 }
 
 struct ReplicaSpec {
@@ -148,7 +166,28 @@ struct ReplicaSpec {
   int cpus = 0;
   int64_t memory_mb = 0;
   std::string workdir;
+  std::string container_path;  // "spec.pytorchReplicaSpecs.Master.template.spec.containers[0]"
 };
+
+// A NUL byte would cut a command, a variable or a name short wherever it ends up: none is
+// accepted anywhere, named at its path in the PyTorchJob.
+Status RefuseNul(const json& j, const std::string& path) {
+  if (j.is_string()) {
+    if (j.get_ref<const std::string&>().find('\0') != std::string::npos)
+      return InvalidArgument(path, "must not contain NUL bytes");
+  } else if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      const std::string child = path.empty() ? it.key() : path + "." + it.key();
+      if (it.key().find('\0') != std::string::npos)
+        return InvalidArgument(child, "a key must not contain NUL bytes");
+      CORRAL_RETURN_IF_ERROR(RefuseNul(it.value(), child));
+    }
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i)
+      CORRAL_RETURN_IF_ERROR(RefuseNul(j[i], path + "[" + std::to_string(i) + "]"));
+  }
+  return Status::Ok();
+}
 
 Result<ReplicaSpec> ReadReplicaSpec(const json& spec, const std::string& path, Reader& reader) {
   CORRAL_RETURN_IF_ERROR(reader.Keys(spec, path, {"replicas", "restartPolicy", "template"}));
@@ -178,6 +217,7 @@ Result<ReplicaSpec> ReadReplicaSpec(const json& spec, const std::string& path, R
                            "a replica runs one process tree: sidecar containers are not supported");
   const json& c = pod["containers"][0];
   const std::string cp = pp + ".containers[0]";
+  out.container_path = cp;
   CORRAL_RETURN_IF_ERROR(
       reader.Keys(c, cp, {"command", "args", "env", "resources", "workingDir"}, kIgnoredContainer));
   for (const char* key : {"command", "args"}) {
@@ -260,6 +300,7 @@ bool IsPyTorchJob(const json& body) {
 Result<TrainingJob> FromPyTorchJob(const json& body) {
   TrainingJob out;
   Reader reader(out.warnings);
+  CORRAL_RETURN_IF_ERROR(RefuseNul(body, ""));
   CORRAL_RETURN_IF_ERROR(
       reader.Keys(body, "", {"apiVersion", "kind", "metadata", "spec"}, {"status"}));
   if (body.contains("apiVersion")) {
@@ -271,7 +312,10 @@ Result<TrainingJob> FromPyTorchJob(const json& body) {
   if (body.contains("metadata")) {
     const json& m = body["metadata"];
     CORRAL_RETURN_IF_ERROR(reader.Keys(m, "metadata", {"name", "labels"}, kIgnoredMetadata));
-    if (m.contains("name")) job["name"] = m["name"];
+    if (m.contains("name")) {
+      CORRAL_ASSIGN_OR_RETURN(std::string name, String(m["name"], "metadata.name"));
+      job["name"] = name;
+    }
     if (m.contains("labels")) job["labels"] = m["labels"];
   }
   if (!body.contains("spec")) return InvalidArgument("spec", "is required");
@@ -296,6 +340,7 @@ Result<TrainingJob> FromPyTorchJob(const json& body) {
     return InvalidArgument("spec.pytorchReplicaSpecs", "needs a Master or a Worker");
   // One gang of identical replicas: every replica type must run the same thing.
   const ReplicaSpec& first = parts.front().second;
+  out.container_path = first.container_path;
   int64_t replicas = 0;
   std::string restart_policy = first.restart_policy;
   for (auto& [path, r] : parts) {
@@ -439,6 +484,32 @@ Result<TrainingJob> FromPyTorchJob(const json& body) {
   }
   out.job = std::move(job);
   return out;
+}
+
+Status TrainingJob::AtPyTorchJobField(const Status& job_error) const {
+  const std::string& f = job_error.field();
+  auto under = [&](const std::string& prefix) {
+    return f == prefix || f.rfind(prefix + ".", 0) == 0 || f.rfind(prefix + "[", 0) == 0;
+  };
+  std::string origin;
+  if (under("name") || under("labels")) {
+    origin = "metadata." + f;
+  } else if (under("queue")) {
+    origin = "spec.runPolicy.schedulingPolicy.queue";
+  } else if (under("priority")) {
+    origin = "spec.runPolicy.schedulingPolicy.priorityClass";
+  } else if (under("time_limit_s")) {
+    origin = "spec.runPolicy.activeDeadlineSeconds";
+  } else if (under("workdir") && !container_path.empty()) {
+    origin = container_path + ".workingDir";
+  } else if (under("env") && !container_path.empty()) {
+    origin = container_path + ".env";
+  } else if (under("command") && !container_path.empty()) {
+    origin = container_path + ".command";
+  } else {
+    return job_error;
+  }
+  return Status(job_error.code(), job_error.message(), origin);
 }
 
 }  // namespace corral::train

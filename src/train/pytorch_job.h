@@ -13,6 +13,11 @@ namespace corral::train {
 struct TrainingJob {
   nlohmann::json job;                 // a body for POST /api/v1/jobs (validated there)
   std::vector<std::string> warnings;  // Kubernetes-only fields that were ignored, by path
+  std::string container_path;         // the container whose command the job runs
+
+  // An error found in `job` named at the PyTorchJob field it came from ("labels.k" ->
+  // "metadata.labels.k", "workdir" -> "<container>.workingDir"); other errors as they are.
+  Status AtPyTorchJobField(const Status& job_error) const;
 };
 
 // Whether a request body is a PyTorchJob (its `kind`).

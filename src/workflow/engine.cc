@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <functional>
 #include <set>
 #include <sstream>
@@ -144,8 +145,18 @@ ContainerRun ContainerFrom(const json& c) {
   return run;
 }
 
+// Nothing waits longer than a century; within it the milliseconds fit an int64.
+constexpr double kLongestDurationS = 100.0 * 366 * 86400;
+
+std::optional<Duration> Milliseconds(double seconds) {
+  if (!(std::fabs(seconds) <= kLongestDurationS)) return std::nullopt;
+  return Duration(static_cast<int64_t>(seconds * 1000));
+}
+
+// Numbers are seconds; text is Go's form ("90s", "1h30m", "1.5d"). A value substituted at run
+// time arrives here unchecked, so whatever is not a duration is none, never an exception.
 std::optional<Duration> ParseDuration(const json& v) {
-  if (v.is_number()) return Duration(static_cast<int64_t>(v.get<double>() * 1000));
+  if (v.is_number()) return Milliseconds(v.get<double>());
   if (!v.is_string()) return std::nullopt;
   std::string s = v.get<std::string>();
   if (s.empty()) return std::nullopt;
@@ -156,7 +167,10 @@ std::optional<Duration> ParseDuration(const json& v) {
     size_t j = i;
     while (j < s.size() && (std::isdigit(static_cast<unsigned char>(s[j])) || s[j] == '.')) ++j;
     if (j == i) return std::nullopt;
-    double n = std::stod(s.substr(i, j - i));
+    const std::string number = s.substr(i, j - i);
+    char* end = nullptr;
+    double n = std::strtod(number.c_str(), &end);
+    if (end != number.c_str() + number.size()) return std::nullopt;
     std::string unit;
     while (j < s.size() && std::isalpha(static_cast<unsigned char>(s[j]))) unit += s[j++];
     double mult = unit.empty() || unit == "s" ? 1
@@ -171,7 +185,7 @@ std::optional<Duration> ParseDuration(const json& v) {
     i = j;
   }
   if (!any) return std::nullopt;
-  return Duration(static_cast<int64_t>(total * 1000));
+  return Milliseconds(total);
 }
 
 }  // namespace
@@ -906,10 +920,17 @@ Node* WorkflowEngine::ExecuteTemplate(Invocation& inv) {
         if (rs.contains("backoff")) {
           const json& b = rs["backoff"];
           auto base = ParseDuration(b.value("duration", json("0")));
-          double factor = b.contains("factor") ? std::stod(ToText(b["factor"])) : 2.0;
+          double factor = 2.0;
+          if (b.contains("factor")) {
+            const std::string text = ToText(b["factor"]);
+            char* end = nullptr;
+            const double f = std::strtod(text.c_str(), &end);
+            if (end == text.c_str() + text.size() && std::isfinite(f) && f >= 0) factor = f;
+          }
           Duration wait = base.value_or(Duration(0));
           for (int i = 1; i < attempts; ++i)
-            wait = Duration(static_cast<int64_t>(static_cast<double>(wait.count()) * factor));
+            wait = Milliseconds(static_cast<double>(wait.count()) / 1000 * factor)
+                       .value_or(Milliseconds(kLongestDurationS).value());
           if (b.contains("cap"))
             if (auto cap = ParseDuration(b["cap"])) wait = std::min(wait, *cap);
           TimePoint at = (last->finished_at ? *last->finished_at : now_) + wait;

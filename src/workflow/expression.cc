@@ -879,11 +879,21 @@ Result<json> ApplyPath(const json& doc, std::string_view path, bool& single) {
       } else if (inner.find(':') != std::string::npos) {
         single = false;
         size_t colon = inner.find(':');
+        // [a:b], either end left out; an end that is not an integer is an error, not a throw.
+        auto end_at = [&](size_t from, size_t to, int64_t missing) -> std::optional<int64_t> {
+          if (from >= to) return missing;
+          int64_t v = 0;
+          auto [p, ec] = std::from_chars(inner.data() + from, inner.data() + to, v);
+          if (ec != std::errc() || p != inner.data() + to) return std::nullopt;
+          return v;
+        };
+        if (!end_at(0, colon, 0) || !end_at(colon + 1, inner.size(), 0))
+          return InvalidArgument("jsonpath", "bad slice '" + inner + "'");
         for (const auto& c : cur) {
           if (!c.is_array()) continue;
           int64_t n = static_cast<int64_t>(c.size());
-          int64_t a = colon == 0 ? 0 : std::stoll(inner.substr(0, colon));
-          int64_t b = colon + 1 >= inner.size() ? n : std::stoll(inner.substr(colon + 1));
+          int64_t a = *end_at(0, colon, 0);
+          int64_t b = *end_at(colon + 1, inner.size(), n);
           if (a < 0) a += n;
           if (b < 0) b += n;
           for (int64_t k = std::max<int64_t>(a, 0); k < std::min(b, n); ++k)

@@ -179,7 +179,7 @@ Result<json> WorkflowController::CollectRefs(const json& spec) {
     CORRAL_ASSIGN_OR_RETURN(auto row, store_.GetWorkflowTemplate(kind, name));
     if (!row)
       return InvalidArgument("spec",
-                             "spec: references " + kind + " '" + name +
+                             "references " + kind + " '" + name +
                                  "', which is not registered (POST /api/v1/workflow-templates)");
     json doc = json::parse(row->spec, nullptr, false);
     json tspec = doc.value("spec", json::object());
@@ -194,7 +194,7 @@ Result<CreatedWorkflow> WorkflowController::Create(const jobs::Caller& caller, c
   std::string kind = doc.value("kind", std::string("Workflow"));
   if (kind != "Workflow")
     return InvalidArgument(
-        "kind", "kind: submit a Workflow here; " + kind + "s go to /api/v1/workflow-templates");
+        "kind", "submit a Workflow here; " + kind + "s go to /api/v1/workflow-templates");
   const json& spec = doc["spec"];
   CORRAL_ASSIGN_OR_RETURN(json refs, CollectRefs(spec));
   json meta = doc.value("metadata", json::object());
@@ -526,17 +526,19 @@ Result<std::vector<StoredTemplate>> WorkflowController::PutTemplates(
   std::vector<WorkflowTemplateRow> rows;
   for (size_t i = 0; i < docs.size(); ++i) {
     const json& doc = docs[i];
+    // In a body of several documents, the message says which one.
+    auto in_document = [&](const Status& s) {
+      if (docs.size() == 1) return s;
+      return Status(s.code(), fmt::format("{} (document {})", s.message(), i), s.field());
+    };
     auto w = workflow::CheckDocument(doc);
-    if (!w.ok()) {
-      if (docs.size() == 1) return w.status();
-      return Status(w.status().code(), fmt::format("document {}: {}", i, w.status().message()),
-                    w.status().field());
-    }
+    if (!w.ok()) return in_document(w.status());
     std::string kind = doc.value("kind", std::string());
     if (kind != "WorkflowTemplate" && kind != "ClusterWorkflowTemplate")
-      return InvalidArgument("kind", "kind: must be WorkflowTemplate or ClusterWorkflowTemplate");
+      return in_document(
+          InvalidArgument("kind", "must be WorkflowTemplate or ClusterWorkflowTemplate"));
     std::string name = doc.value("metadata", json::object()).value("name", std::string());
-    if (name.empty()) return InvalidArgument("metadata.name", "metadata.name: is required");
+    if (name.empty()) return in_document(InvalidArgument("metadata.name", "is required"));
     for (auto& x : *w) warnings.push_back(x);
     rows.push_back({kind, name, caller.id, doc.dump(), clock_.Now()});
   }

@@ -125,5 +125,49 @@ TEST(PyTorchJobTest, BadQuantitiesAndSecretsAreErrors) {
   EXPECT_EQ(FromPyTorchJob(j).status().field(), "apiVersion");
 }
 
+TEST(PyTorchJobTest, NulBytesAndHugeQuantitiesAreErrorsWithTheirPath) {
+  const std::string master = "spec.pytorchReplicaSpecs.Master.template.spec.containers[0]";
+  json j = Sample();
+  j["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["args"][1] =
+      std::string("1\0", 2);
+  auto nul = FromPyTorchJob(j);
+  ASSERT_FALSE(nul.ok());
+  EXPECT_EQ(nul.status().field(), master + ".args[1]");
+  j = Sample();
+  j["metadata"]["labels"][std::string("k\0", 2)] = "v";
+  EXPECT_EQ(FromPyTorchJob(j).status().field(), std::string("metadata.labels.k\0", 18));
+  j = Sample();
+  j["metadata"]["name"] = 5;
+  j["spec"]["elasticPolicy"] = {{"minReplicas", 1}};
+  EXPECT_EQ(FromPyTorchJob(j).status().field(), "metadata.name");
+  for (const json& cpu : {json(1e300), json("1e300"), json(-1), json("0m")}) {
+    j = Sample();
+    j["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["resources"]
+     ["limits"]["cpu"] = cpu;
+    EXPECT_EQ(FromPyTorchJob(j).status().field(), master + ".resources.limits.cpu") << cpu;
+  }
+  for (const json& memory : {json(1e300), json("1e300Ti"), json("-1Gi")}) {
+    j = Sample();
+    j["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["resources"]
+     ["limits"]["memory"] = memory;
+    EXPECT_EQ(FromPyTorchJob(j).status().field(), master + ".resources.limits.memory") << memory;
+  }
+}
+
+TEST(PyTorchJobTest, ErrorsInTheJobAreNamedAtTheirPyTorchJobField) {
+  auto t = FromPyTorchJob(Sample());
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  const std::string master = "spec.pytorchReplicaSpecs.Master.template.spec.containers[0]";
+  EXPECT_EQ(t->container_path, master);
+  EXPECT_EQ(t->AtPyTorchJobField(InvalidArgument("name", "bad")).field(), "metadata.name");
+  EXPECT_EQ(t->AtPyTorchJobField(InvalidArgument("labels.k", "bad")).field(), "metadata.labels.k");
+  EXPECT_EQ(t->AtPyTorchJobField(InvalidArgument("queue", "bad")).field(),
+            "spec.runPolicy.schedulingPolicy.queue");
+  EXPECT_EQ(t->AtPyTorchJobField(InvalidArgument("workdir", "bad")).field(),
+            master + ".workingDir");
+  EXPECT_EQ(t->AtPyTorchJobField(InvalidArgument("namespace", "bad")).field(), "namespace");
+  EXPECT_EQ(t->AtPyTorchJobField(InvalidArgument("name", "bad")).message(), "bad");
+}
+
 }  // namespace
 }  // namespace corral::train

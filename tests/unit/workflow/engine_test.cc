@@ -278,6 +278,22 @@ TEST(WorkflowEngine, RetryWaitsForBackoffAndStopsAtTheLimit) {
   EXPECT_EQ(d.ByDisplay("wf").children.size(), 3u);
 }
 
+TEST(WorkflowEngine, DurationsAndFactorsThatAreNotNumbersAreIgnoredNotThrown) {
+  json flaky = Container(
+      "flaky", {"exit 1"},
+      {{"retryStrategy", {{"limit", "1"}, {"backoff", {{"duration", "."}, {"factor", "x"}}}}},
+       {"timeout", "..5s"},
+       {"activeDeadlineSeconds", std::string(400, '9')}});
+  Driver d(json{{"entrypoint", "flaky"}, {"templates", {flaky}}});
+  std::vector<PodRequest> s;
+  ASSERT_NO_THROW(s = d.Operate());
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_FALSE(s[0].deadline.has_value());
+  ASSERT_NO_THROW(s = d.Exit("wf(0)", 1));
+  ASSERT_EQ(s.size(), 1u);  // no back-off: its duration is not one
+  EXPECT_EQ(s[0].display_name, "wf(1)");
+}
+
 TEST(WorkflowEngine, RetrySucceedsOnALaterAttempt) {
   json flaky = Container("flaky", {"x"}, {{"retryStrategy", {{"limit", 3}}}});
   Driver d(json{{"entrypoint", "flaky"}, {"templates", {flaky}}});

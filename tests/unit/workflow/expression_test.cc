@@ -92,5 +92,20 @@ TEST(Depends, EvaluatesTaskResults) {
   EXPECT_FALSE(CheckDepends("A &&", {"A"}).ok());
 }
 
+TEST(Expr, JsonPathSlicesThatAreNotIntegersAreErrors) {
+  auto vars = Vars({{"workflow.parameters.list", "[1, 2, 3]"}});
+  auto slice = [&](const std::string& range) {
+    return Evaluate("jsonpath(workflow.parameters.list, '$[" + range + "]')", Dialect::kExpr, vars);
+  };
+  auto ok = slice("1:");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ToText(*ok), "[2,3]");
+  for (const char* bad : {"x:1", "1:y", "99999999999999999999:", ":1.5"}) {
+    auto v = slice(bad);
+    ASSERT_FALSE(v.ok()) << bad;
+    EXPECT_EQ(v.status().field(), "jsonpath") << bad;
+  }
+}
+
 }  // namespace
 }  // namespace corral::workflow
