@@ -171,7 +171,7 @@ def main():
 
 
 def alloc_w(r):
-    return 1 - float(r["fit_share"]) * (1 - float(r["alloc_fit"]))
+    return float(r["alloc_where_fit"])
 
 
 def targets(rows):
@@ -191,13 +191,13 @@ def write_results(path, results):
         w.writerow(["cell", "jobs", "demand_gpus", "nodes", "error"] +
                    [f"{p}_{k}" for p in POLICIES for k in
                     ("avg_jct_h", "max_wait_h", "big_avg_wait_h", "alloc_q", "alloc_fit",
-                     "fit_share")])
+                     "fit_share", "alloc_where_fit")])
         for cell, jobs, d, nodes, rows, error in results:
             vals = []
             for p in POLICIES:
                 r = (rows or {}).get(p, {})
                 vals += [r.get(k, "") for k in ("avg_jct_h", "max_wait_h", "big_avg_wait_h",
-                                                "alloc_q", "alloc_fit", "fit_share")]
+                                                "alloc_q", "alloc_fit", "fit_share", "alloc_where_fit")]
             w.writerow([cell, jobs, f"{d:.1f}", nodes, error or ""] + vals)
 
 

@@ -58,6 +58,7 @@ Summary Summarize(const std::string& policy, const SimResult& r) {
   if (r.queued_fit_s > 0)
     s.allocated_while_fit = r.allocated_while_queued_fit_gpu_s / (r.queued_fit_s * r.total_gpus);
   if (r.queued_s > 0) s.fit_share = r.queued_fit_s / r.queued_s;
+  s.allocated_where_fit = 1 - s.fit_share * (1 - s.allocated_while_fit);
   if (r.span_s > 0) {
     s.allocation = r.allocated_gpu_s / (r.span_s * r.total_gpus);
     s.utilisation = trace_gpu_s / (r.span_s * r.total_gpus);

@@ -21,6 +21,10 @@ struct Summary {
   // all waiting time.
   double allocated_while_fit = 1;
   double fit_share = 0;
+  // Allocation while trace jobs wait with idle GPUs counted only at those moments: 1 - (GPU-time
+  // idle while some waiting gang fits) / (the cluster's GPU-time while trace jobs wait). Unlike
+  // the conditional average above it weighs idle capacity by how long it lasted.
+  double allocated_where_fit = 1;
   double allocation = 0;   // fraction of GPU-time allocated over the span
   double utilisation = 0;  // trace GPU-time / capacity over the span
   std::string worst_tenant, best_tenant;
