@@ -229,12 +229,20 @@ Status JobController::CheckFeasible(const Job& job) const {
   return scheduler_->CheckFeasible(RequestFor(job));
 }
 
+void JobController::LiveReason(Job& job) const {
+  if (job.state == JobState::kPending) {
+    job.reason = scheduler_->PendingReason(job.id);
+  } else if (job.state == JobState::kRunning && job.reason.empty()) {
+    job.reason = scheduler_->RunningNote(job.id);
+  }
+}
+
 Result<Job> JobController::Visible(const Caller& caller, JobId id) {
   auto it = active_.find(id);
   Job job;
   if (it != active_.end()) {
     job = it->second.job;
-    if (job.state == JobState::kPending) job.reason = scheduler_->PendingReason(id);
+    LiveReason(job);
   } else {
     CORRAL_ASSIGN_OR_RETURN(std::optional<Job> stored, store_.GetJob(id));
     if (!stored) return NotFound("job " + std::to_string(id.value) + " not found");
@@ -254,7 +262,7 @@ std::vector<Job> JobController::ActiveOf(const std::vector<JobId>& jobs) const {
     auto it = active_.find(id);
     if (it == active_.end()) continue;
     out.push_back(it->second.job);
-    if (out.back().state == JobState::kPending) out.back().reason = scheduler_->PendingReason(id);
+    LiveReason(out.back());
   }
   return out;
 }
@@ -271,7 +279,7 @@ Result<store::JobPage> JobController::List(const Caller& caller, store::JobQuery
     auto it = active_.find(j.id);
     if (it != active_.end()) {
       j = it->second.job;
-      if (j.state == JobState::kPending) j.reason = scheduler_->PendingReason(j.id);
+      LiveReason(j);
     }
   }
   return page;

@@ -160,6 +160,8 @@ class JobController {
   void Requeue(Job& job, const std::string& reason, JobEventKind event, const std::string& message);
   void PushNodes();
   void EndJob(ActiveJob& active, JobState state, const std::string& reason);
+  // The scheduler's live word on an active job: why it waits, or that it runs on loan.
+  void LiveReason(Job& job) const;
   Result<Job> Visible(const Caller& caller, JobId id);
   int NodeIndex(const std::string& name) const;
 

@@ -927,6 +927,13 @@ std::string CorralScheduler::PendingReason(JobId job) const {
   return DescribeWait(it->second.req, it->second.wait, last_pass_);
 }
 
+std::string CorralScheduler::RunningNote(JobId job) const {
+  auto it = running_.find(job);
+  if (it == running_.end() || !it->second.on_loan) return {};
+  return "running on GPUs held for a waiting gang; preempted (to resume from its checkpoint) "
+         "when that job can start";
+}
+
 std::unique_ptr<Scheduler> MakeDefaultScheduler() {
   return std::make_unique<CorralScheduler>(SchedulerOptions{});
 }

@@ -38,6 +38,7 @@ class CorralScheduler final : public Scheduler {
   void OnProgress(JobId job, Duration banked) override;
   DecisionBatch Schedule(TimePoint now) override;
   std::string PendingReason(JobId job) const override;
+  std::string RunningNote(JobId job) const override;
   size_t pending_count() const override { return pending_.size(); }
   size_t running_count() const override { return running_.size(); }
 

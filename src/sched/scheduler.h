@@ -48,6 +48,8 @@ class Scheduler {
 
   // For a pending job: why it has not started, in words a user can read. Empty when unknown.
   virtual std::string PendingReason(JobId job) const = 0;
+  // For a running job: what a user should know about it (e.g. that it runs on loan), else empty.
+  virtual std::string RunningNote(JobId job) const { return {}; }
 
   virtual size_t pending_count() const { return 0; }
   virtual size_t running_count() const { return 0; }

@@ -195,7 +195,8 @@ def test_checkpointing_job_borrows_gpus_held_for_a_gang(tmp_path):
     borrower = c.submit(command=SLEEPER, resources={"gpus": 1}, time_limit_s=60,
                         preemptible=True)["id"]
     waiter = c.submit(command=SLEEPER, resources={"gpus": 1}, time_limit_s=60)["id"]
-    c.wait(borrower, states=("running",), timeout=10)
+    running = c.wait(borrower, states=("running",), timeout=10)
+    assert "held for a waiting gang" in running["reason"], running["reason"]
     assert c.job(waiter)["state"] == "pending"
     assert "reservation" in c.job(waiter)["reason"], c.job(waiter)["reason"]
     # When the first job ends, the gang takes the GPU back and starts.

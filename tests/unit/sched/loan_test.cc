@@ -40,6 +40,8 @@ TEST(LoanTest, APreemptibleJobRunsOnGpusHeldForAGangAndYieldsWhenTheGangCanStart
   const StartDecision* loan = FindStart(b, 11);
   ASSERT_NE(loan, nullptr);
   EXPECT_EQ(loan->placement[0].node, 0);
+  EXPECT_NE(s.RunningNote(JobId(11)).find("held for a waiting gang"), std::string::npos);
+  EXPECT_EQ(s.RunningNote(JobId(1)), "");
   EXPECT_EQ(FindStart(b, 12), nullptr);
   EXPECT_NE(s.PendingReason(JobId(12)).find("about to be free for a job of 8"), std::string::npos)
       << s.PendingReason(JobId(12));
