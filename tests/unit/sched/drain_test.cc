@@ -14,12 +14,6 @@ namespace {
 
 using namespace testing;
 
-const StartDecision* FindStart(const DecisionBatch& b, int64_t id) {
-  for (const auto& s : b.starts)
-    if (s.job == JobId(id)) return &s;
-  return nullptr;
-}
-
 TEST(PlacementTest, PrefersTheNodeWhoseDrainItDelaysLeastThenBestFit) {
   // Free: 4, 6, 2. Node 1 would not be delayed at all; node 2 is the best fit.
   std::vector<NodeRoom> rooms = {{2, 4, 5 * 3600.0}, {3, 6, 0.0}, {1, 2, 3600.0}};

@@ -10,12 +10,6 @@ namespace {
 
 using namespace testing;
 
-const StartDecision* FindStart(const DecisionBatch& b, int64_t id) {
-  for (const auto& s : b.starts)
-    if (s.job == JobId(id)) return &s;
-  return nullptr;
-}
-
 JobRequest Checkpointing(int64_t id, int gpus, Duration limit) {
   JobRequest r = Job(id, gpus, limit);
   r.preemptible = true;

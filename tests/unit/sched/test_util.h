@@ -33,6 +33,12 @@ inline JobRequest Job(int64_t id, int gpus, Duration limit = hours(1),
   return r;
 }
 
+inline const StartDecision* FindStart(const DecisionBatch& b, int64_t id) {
+  for (const auto& s : b.starts)
+    if (s.job == JobId(id)) return &s;
+  return nullptr;
+}
+
 inline int GpuCount(const Placement& p) {
   int n = 0;
   for (const auto& r : p) n += static_cast<int>(r.gpus.size());
