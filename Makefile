@@ -121,6 +121,9 @@ bench-sched: build
 # SIM_ARGS passes options to bench/sim/sweep.py, e.g. SIM_ARGS="--window-days 3".
 bench-sim: binaries
 	./bench/sim/run.sh $(BUILD) $(SIM_ARGS)
+	@echo; echo "== the same cells with half of the jobs checkpointing (they may borrow held GPUs)"
+	./bench/sim/run.sh $(BUILD) --out $(BUILD)/bench-sim-checkpointing \
+	  --corral-flags "--checkpointable-share 0.5" $(SIM_ARGS)
 
 bench-tune: build
 	./scripts/install-deps.sh all
