@@ -7,12 +7,31 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
+#include <vector>
 
 #include "common/result.h"
 
 // Thin RAII layer over the SQLite C API, private to store/.
 namespace corral::store::sqlite {
+
+class Query;
+
+namespace detail {
+template <class T>
+struct Unwrapped {
+  using type = T;
+};
+template <class T>
+struct Unwrapped<Result<T>> {
+  using type = T;
+};
+}  // namespace detail
+
+// What a row decoder `decode(const Query&)` yields: its T, whether it returns T or Result<T>.
+template <class Decode>
+using RowOf = typename detail::Unwrapped<std::invoke_result_t<Decode&, const Query&>>::type;
 
 // kInternal carrying SQLite's own message, so an operator can tell a full disk from a lock.
 Status Error(sqlite3* db, int rc, std::string_view what);
@@ -48,6 +67,39 @@ class Query {
   Result<bool> Step();
   // Runs a statement that returns no rows (or whose rows do not matter).
   Status Run();
+
+  // The readers below decode rows with `decode(const Query&)`, which returns T or Result<T>, and
+  // stop at the first failed step or decode, returning its Status.
+
+  // Every row, in the statement's order.
+  template <class Decode>
+  Result<std::vector<RowOf<Decode>>> Rows(Decode decode) {
+    std::vector<RowOf<Decode>> rows;
+    CORRAL_RETURN_IF_ERROR(AppendRows(rows, rows.max_size(), decode).status());
+    return rows;
+  }
+
+  // Appends rows to `rows` until it holds `limit`. true: another row follows, left undecoded; a
+  // query that selects one row more than a page uses it to tell whether a next page exists.
+  template <class Decode>
+  Result<bool> AppendRows(std::vector<RowOf<Decode>>& rows, size_t limit, Decode decode) {
+    while (true) {
+      CORRAL_ASSIGN_OR_RETURN(bool row, Step());
+      if (!row) return false;
+      if (rows.size() >= limit) return true;
+      CORRAL_ASSIGN_OR_RETURN(RowOf<Decode> value, Result<RowOf<Decode>>(decode(*this)));
+      rows.push_back(std::move(value));
+    }
+  }
+
+  // The first row, or nullopt when there is none.
+  template <class Decode>
+  Result<std::optional<RowOf<Decode>>> OneRow(Decode decode) {
+    CORRAL_ASSIGN_OR_RETURN(bool row, Step());
+    if (!row) return std::optional<RowOf<Decode>>();
+    CORRAL_ASSIGN_OR_RETURN(RowOf<Decode> value, Result<RowOf<Decode>>(decode(*this)));
+    return std::optional<RowOf<Decode>>(std::move(value));
+  }
 
   bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }

@@ -69,6 +69,22 @@ std::optional<int64_t> OptionalMillis(const std::optional<TimePoint>& t) {
   return ToMillis(*t);
 }
 
+// Decoders for queries that select a single column.
+int64_t IntColumn(const Query& q) { return q.Int(0); }
+std::string TextColumn(const Query& q) { return std::string(q.Text(0)); }
+
+Session ReadSession(const Query& q) {
+  Session s;
+  s.id_hash = std::string(q.Text(0));
+  s.user = UserId(q.Int(1));
+  s.csrf_token = std::string(q.Text(2));
+  s.created_at = FromMillis(q.Int(3));
+  s.last_seen = FromMillis(q.Int(4));
+  s.expires_at = FromMillis(q.Int(5));
+  if (!q.IsNull(6)) s.token_id = q.Int(6);
+  return s;
+}
+
 // Reads a row selected with kJobColumns.
 Result<Job> ReadJob(const Query& q) {
   Job job;
@@ -205,14 +221,7 @@ class SqliteStore final : public Store {
   Result<std::vector<User>> ListUsers() override {
     CORRAL_ASSIGN_OR_RETURN(
         auto q, conn_.Prepare(fmt::format("SELECT {} FROM users ORDER BY id", kUserColumns)));
-    std::vector<User> users;
-    while (true) {
-      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      CORRAL_ASSIGN_OR_RETURN(User user, ReadUser(q));
-      users.push_back(std::move(user));
-    }
-    return users;
+    return q.Rows(ReadUser);
   }
 
   Result<int64_t> AddToken(UserId user, const std::string& token_hash, const std::string& label,
@@ -238,21 +247,13 @@ class SqliteStore final : public Store {
         std::string(kTokenSelect) + (user ? " WHERE t.user_id = ?" : "") + " ORDER BY t.id";
     CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare(sql));
     if (user) q.Bind(1, user->value);
-    std::vector<TokenInfo> tokens;
-    while (true) {
-      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      tokens.push_back(ReadToken(q));
-    }
-    return tokens;
+    return q.Rows(ReadToken);
   }
 
   Result<std::optional<TokenInfo>> FindToken(int64_t id) override {
     CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare(std::string(kTokenSelect) + " WHERE t.id = ?"));
     q.Bind(1, id);
-    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<TokenInfo>();
-    return std::optional<TokenInfo>(ReadToken(q));
+    return q.OneRow(ReadToken);
   }
 
   Status DeleteToken(int64_t id) override {
@@ -275,9 +276,7 @@ class SqliteStore final : public Store {
   Result<std::optional<int64_t>> FindTokenIdByHash(const std::string& token_hash) override {
     CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("SELECT id FROM tokens WHERE hash = ?"));
     q.Bind(1, token_hash);
-    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<int64_t>();
-    return std::optional<int64_t>(q.Int(0));
+    return q.OneRow(IntColumn);
   }
 
   // ---- passwords and sessions ----
@@ -326,17 +325,7 @@ class SqliteStore final : public Store {
         auto q, conn_.Prepare("SELECT id_hash, user_id, csrf_token, created_at, last_seen, "
                               "expires_at, token_id FROM sessions WHERE id_hash = ?"));
     q.Bind(1, id_hash);
-    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<Session>();
-    Session s;
-    s.id_hash = std::string(q.Text(0));
-    s.user = UserId(q.Int(1));
-    s.csrf_token = std::string(q.Text(2));
-    s.created_at = FromMillis(q.Int(3));
-    s.last_seen = FromMillis(q.Int(4));
-    s.expires_at = FromMillis(q.Int(5));
-    if (!q.IsNull(6)) s.token_id = q.Int(6);
-    return std::optional<Session>(std::move(s));
+    return q.OneRow(ReadSession);
   }
 
   Status TouchSession(const std::string& id_hash, TimePoint last_seen) override {
@@ -405,10 +394,7 @@ class SqliteStore final : public Store {
     CORRAL_ASSIGN_OR_RETURN(
         auto q, conn_.Prepare(fmt::format("SELECT {} FROM jobs WHERE id = ?", kJobColumns)));
     q.Bind(1, id.value);
-    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<Job>();
-    CORRAL_ASSIGN_OR_RETURN(Job job, ReadJob(q));
-    return std::optional<Job>(std::move(job));
+    return q.OneRow(ReadJob);
   }
 
   Result<JobPage> ListJobs(const JobQuery& query) override {
@@ -464,16 +450,8 @@ class SqliteStore final : public Store {
     CORRAL_ASSIGN_OR_RETURN(auto q, conn_.PrepareDynamic(sql));
     BindAll(q, values);
     JobPage page;
-    while (true) {
-      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      if (static_cast<int>(page.jobs.size()) == query.limit) {
-        page.next_cursor = page.jobs.back().id.value;
-        break;
-      }
-      CORRAL_ASSIGN_OR_RETURN(Job job, ReadJob(q));
-      page.jobs.push_back(std::move(job));
-    }
+    CORRAL_ASSIGN_OR_RETURN(bool more, q.AppendRows(page.jobs, query.limit, ReadJob));
+    if (more) page.next_cursor = page.jobs.back().id.value;
     return page;
   }
 
@@ -492,14 +470,7 @@ class SqliteStore final : public Store {
 
   Result<std::vector<Job>> LoadActiveJobs() override {
     CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare(load_active_jobs_sql_));
-    std::vector<Job> jobs;
-    while (true) {
-      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      CORRAL_ASSIGN_OR_RETURN(Job job, ReadJob(q));
-      jobs.push_back(std::move(job));
-    }
-    return jobs;
+    return q.Rows(ReadJob);
   }
 
   // ---- events ----
@@ -532,15 +503,10 @@ class SqliteStore final : public Store {
     } else {
       q.Bind(2, limit);
     }
-    std::vector<StoredEvent> events;
-    while (true) {
-      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      events.push_back(StoredEvent{q.Int(0), FromMillis(q.Int(1)), JobId(q.Int(2)),
-                                   UserId(q.Int(3)), std::string(q.Text(4)),
-                                   std::string(q.Text(5))});
-    }
-    return events;
+    return q.Rows([](const Query& row) {
+      return StoredEvent{row.Int(0),         FromMillis(row.Int(1)),   JobId(row.Int(2)),
+                         UserId(row.Int(3)), std::string(row.Text(4)), std::string(row.Text(5))};
+    });
   }
 
   // ---- experiments, trials, metrics ----
@@ -582,9 +548,7 @@ class SqliteStore final : public Store {
         auto q,
         conn_.Prepare(fmt::format("SELECT {} FROM experiments WHERE id = ?", kExperimentColumns)));
     q.Bind(1, id.value);
-    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<Experiment>();
-    return std::optional<Experiment>(ReadExperiment(q));
+    return q.OneRow(ReadExperiment);
   }
 
   Result<ExperimentPage> ListExperiments(const ExperimentQuery& query) override {
@@ -600,15 +564,8 @@ class SqliteStore final : public Store {
         .Bind(4, query.after_id)
         .Bind(5, int64_t{query.limit} + 1);
     ExperimentPage page;
-    while (true) {
-      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      if (static_cast<int>(page.experiments.size()) == query.limit) {
-        page.next_cursor = page.experiments.back().id.value;
-        break;
-      }
-      page.experiments.push_back(ReadExperiment(q));
-    }
+    CORRAL_ASSIGN_OR_RETURN(bool more, q.AppendRows(page.experiments, query.limit, ReadExperiment));
+    if (more) page.next_cursor = page.experiments.back().id.value;
     return page;
   }
 
@@ -617,13 +574,7 @@ class SqliteStore final : public Store {
         auto q,
         conn_.Prepare(fmt::format("SELECT {} FROM experiments WHERE ended_at IS NULL ORDER BY id",
                                   kExperimentColumns)));
-    std::vector<Experiment> experiments;
-    while (true) {
-      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      experiments.push_back(ReadExperiment(q));
-    }
-    return experiments;
+    return q.Rows(ReadExperiment);
   }
 
   Status UpsertTrial(const Trial& t) override {
@@ -653,20 +604,16 @@ class SqliteStore final : public Store {
         auto q, conn_.Prepare("SELECT number, job_id, params, state, objective FROM trials "
                               "WHERE experiment_id = ? ORDER BY number"));
     q.Bind(1, experiment.value);
-    std::vector<Trial> trials;
-    while (true) {
-      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
+    return q.Rows([experiment](const Query& row) -> Result<Trial> {
       Trial t;
       t.experiment = experiment;
-      t.number = static_cast<int>(q.Int(0));
-      if (!q.IsNull(1)) t.job = JobId(q.Int(1));
-      CORRAL_ASSIGN_OR_RETURN(t.params, DecodeParams(q.Text(2)));
-      t.state = std::string(q.Text(3));
-      if (!q.IsNull(4)) t.objective = q.Double(4);
-      trials.push_back(std::move(t));
-    }
-    return trials;
+      t.number = static_cast<int>(row.Int(0));
+      if (!row.IsNull(1)) t.job = JobId(row.Int(1));
+      CORRAL_ASSIGN_OR_RETURN(t.params, DecodeParams(row.Text(2)));
+      t.state = std::string(row.Text(3));
+      if (!row.IsNull(4)) t.objective = row.Double(4);
+      return t;
+    });
   }
 
   Status SetTrialSearchState(ExperimentId experiment, int number,
@@ -686,13 +633,8 @@ class SqliteStore final : public Store {
     CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("SELECT search_state FROM trials WHERE "
                                                   "experiment_id = ? ORDER BY number"));
     q.Bind(1, experiment.value);
-    std::vector<std::string> records;
-    while (true) {
-      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      records.emplace_back(q.IsNull(0) ? std::string_view() : q.Text(0));
-    }
-    return records;
+    // A trial that never saved one reads as "" (Text of NULL is empty).
+    return q.Rows(TextColumn);
   }
 
   Status AppendMetrics(std::span<const MetricPoint> points) override {
@@ -717,19 +659,15 @@ class SqliteStore final : public Store {
         auto q, conn_.Prepare("SELECT name, step, value, time FROM metrics WHERE job_id = ? "
                               "AND (? OR name = ?) ORDER BY name, step, rowid"));
     q.Bind(1, job.value).Bind(2, int64_t{!name.has_value()}).Bind(3, name.value_or(""));
-    std::vector<MetricPoint> points;
-    while (true) {
-      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
+    return q.Rows([job](const Query& row) {
       MetricPoint p;
       p.job = job;
-      p.name = std::string(q.Text(0));
-      p.step = q.Int(1);
-      p.value = q.IsNull(2) ? std::numeric_limits<double>::quiet_NaN() : q.Double(2);
-      p.time = FromMillis(q.Int(3));
-      points.push_back(std::move(p));
-    }
-    return points;
+      p.name = std::string(row.Text(0));
+      p.step = row.Int(1);
+      p.value = row.IsNull(2) ? std::numeric_limits<double>::quiet_NaN() : row.Double(2);
+      p.time = FromMillis(row.Int(3));
+      return p;
+    });
   }
 
   // ---- notebooks, SSH keys ----
@@ -781,9 +719,7 @@ class SqliteStore final : public Store {
         auto q,
         conn_.Prepare(fmt::format("SELECT {} FROM notebooks WHERE id = ?", kNotebookColumns)));
     q.Bind(1, id.value);
-    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<Notebook>();
-    return std::optional<Notebook>(ReadNotebook(q));
+    return q.OneRow(ReadNotebook);
   }
 
   Result<std::vector<Notebook>> ListNotebooks(std::optional<UserId> owner, bool active_only,
@@ -796,13 +732,7 @@ class SqliteStore final : public Store {
     int index = 1;
     if (owner) q.Bind(index++, owner->value);
     q.Bind(index, limit);
-    std::vector<Notebook> out;
-    while (true) {
-      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      out.push_back(ReadNotebook(q));
-    }
-    return out;
+    return q.Rows(ReadNotebook);
   }
 
   Status AddSshKey(SshKey& key) override {
@@ -820,14 +750,10 @@ class SqliteStore final : public Store {
         auto q, conn_.Prepare("SELECT id, user_id, key, created_at FROM ssh_keys WHERE user_id = ? "
                               "ORDER BY id"));
     q.Bind(1, user.value);
-    std::vector<SshKey> out;
-    while (true) {
-      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      out.push_back(
-          SshKey{q.Int(0), UserId(q.Int(1)), std::string(q.Text(2)), FromMillis(q.Int(3))});
-    }
-    return out;
+    return q.Rows([](const Query& row) {
+      return SshKey{row.Int(0), UserId(row.Int(1)), std::string(row.Text(2)),
+                    FromMillis(row.Int(3))};
+    });
   }
 
   Status DeleteSshKey(UserId user, int64_t id) override {
@@ -905,9 +831,7 @@ class SqliteStore final : public Store {
         auto q,
         conn_.Prepare(fmt::format("SELECT {} FROM workflows WHERE id = ?", kWorkflowColumns)));
     q.Bind(1, id);
-    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<WorkflowRow>();
-    return std::optional<WorkflowRow>(ReadWorkflow(q));
+    return q.OneRow(ReadWorkflow);
   }
 
   Result<std::vector<WorkflowRow>> ListWorkflows(std::optional<UserId> owner,
@@ -922,13 +846,7 @@ class SqliteStore final : public Store {
         .Bind(3, int64_t{phase.empty()})
         .Bind(4, phase)
         .Bind(5, int64_t{limit});
-    std::vector<WorkflowRow> rows;
-    while (true) {
-      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      rows.push_back(ReadWorkflow(q));
-    }
-    return rows;
+    return q.Rows(ReadWorkflow);
   }
 
   Result<std::vector<WorkflowRow>> LoadActiveWorkflows() override {
@@ -936,13 +854,7 @@ class SqliteStore final : public Store {
         auto q,
         conn_.Prepare(fmt::format("SELECT {} FROM workflows WHERE finished_at IS NULL ORDER BY id",
                                   kWorkflowColumns)));
-    std::vector<WorkflowRow> rows;
-    while (true) {
-      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      rows.push_back(ReadWorkflow(q));
-    }
-    return rows;
+    return q.Rows(ReadWorkflow);
   }
 
   Status DeleteWorkflow(int64_t id) override {
@@ -991,13 +903,9 @@ class SqliteStore final : public Store {
     CORRAL_ASSIGN_OR_RETURN(
         auto q, conn_.Prepare("SELECT name, data FROM workflow_nodes WHERE workflow_id = ?"));
     q.Bind(1, workflow);
-    std::vector<WorkflowNodeRow> rows;
-    while (true) {
-      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      rows.push_back({std::string(q.Text(0)), std::string(q.Text(1))});
-    }
-    return rows;
+    return q.Rows([](const Query& row) {
+      return WorkflowNodeRow{std::string(row.Text(0)), std::string(row.Text(1))};
+    });
   }
 
   Status PutWorkflowTemplate(const WorkflowTemplateRow& t) override {
@@ -1028,13 +936,7 @@ class SqliteStore final : public Store {
   Result<std::vector<WorkflowTemplateRow>> ListWorkflowTemplates() override {
     CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("SELECT kind, name, owner_id, spec, created_at "
                                                   "FROM workflow_templates ORDER BY kind, name"));
-    std::vector<WorkflowTemplateRow> rows;
-    while (true) {
-      CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      rows.push_back(ReadWorkflowTemplate(q));
-    }
-    return rows;
+    return q.Rows(ReadWorkflowTemplate);
   }
 
   Result<std::optional<WorkflowTemplateRow>> GetWorkflowTemplate(const std::string& kind,
@@ -1043,9 +945,7 @@ class SqliteStore final : public Store {
                             conn_.Prepare("SELECT kind, name, owner_id, spec, created_at FROM "
                                           "workflow_templates WHERE kind = ? AND name = ?"));
     q.Bind(1, kind).Bind(2, name);
-    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<WorkflowTemplateRow>();
-    return std::optional<WorkflowTemplateRow>(ReadWorkflowTemplate(q));
+    return q.OneRow(ReadWorkflowTemplate);
   }
 
   Status DeleteWorkflowTemplate(const std::string& kind, const std::string& name) override {
@@ -1065,9 +965,7 @@ class SqliteStore final : public Store {
     CORRAL_ASSIGN_OR_RETURN(
         auto q, conn_.Prepare("SELECT outputs FROM workflow_memo WHERE cache = ? AND key = ?"));
     q.Bind(1, cache).Bind(2, key);
-    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<std::string>();
-    return std::optional<std::string>(std::string(q.Text(0)));
+    return q.OneRow(TextColumn);
   }
 
   Status PutWorkflowMemo(const std::string& cache, const std::string& key,
@@ -1084,9 +982,7 @@ class SqliteStore final : public Store {
   Result<std::optional<std::string>> GetSetting(const std::string& key) override {
     CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare("SELECT value FROM settings WHERE key = ?"));
     q.Bind(1, key);
-    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<std::string>();
-    return std::optional<std::string>(std::string(q.Text(0)));
+    return q.OneRow(TextColumn);
   }
 
   Status PutSetting(const std::string& key, const std::string& value) override {
@@ -1131,17 +1027,14 @@ class SqliteStore final : public Store {
   Result<std::optional<User>> FindUser(const std::string& sql, const Key& key) {
     CORRAL_ASSIGN_OR_RETURN(auto q, conn_.Prepare(sql));
     q.Bind(1, key);
-    CORRAL_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<User>();
-    CORRAL_ASSIGN_OR_RETURN(User user, ReadUser(q));
-    return std::optional<User>(std::move(user));
+    return q.OneRow(ReadUser);
   }
 
   static constexpr const char* kTokenSelect =
       "SELECT t.id, t.user_id, u.name, t.label, t.created_at FROM tokens t JOIN users u ON u.id = "
       "t.user_id";
 
-  static TokenInfo ReadToken(sqlite::Query& q) {
+  static TokenInfo ReadToken(const sqlite::Query& q) {
     TokenInfo t;
     t.id = q.Int(0);
     t.user = UserId(q.Int(1));
