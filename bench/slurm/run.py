@@ -201,7 +201,7 @@ def main():
         # ---- 3. DDP 8 GPUs across 2 nodes
         print("== DDP: 2 replicas x 4 GPUs on 2 nodes, torchrun 4 processes each (8 ranks)")
         train = work / "ddp.py"
-        train.write_text((REPO / "bench/slurm/ddp_train.py").read_text())
+        train.write_text((REPO / "tests/slurm/ddp_train.py").read_text())
         train.chmod(0o644)
         j = server.call("POST", "/api/v1/jobs", {
             "command": ["torchrun", "--monitor_interval", "0.5", str(train)],

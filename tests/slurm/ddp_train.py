@@ -1,3 +1,5 @@
+# A two-node DDP check: every rank trains the same model on its own data and all-gathers the
+# weights; equal weights on every rank mean the gradients were all-reduced across the nodes.
 import os, socket, torch, torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel as DDP
 dist.init_process_group("gloo")
