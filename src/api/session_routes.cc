@@ -5,6 +5,7 @@
 #include "api/cookies.h"
 #include "api/error_response.h"
 #include "api/json_reader.h"
+#include "api/json_response.h"
 #include "api/passwords.h"
 #include "api/tokens.h"
 #include "common/utf8.h"
@@ -19,10 +20,9 @@ constexpr std::string_view kBase = "/api/v1/";
 constexpr size_t kMaxNameBytes = 64;
 const char* const kBadLogin = "wrong user name or password";
 
-HttpResponse JsonResponse(int status, const json& body) {
-  HttpResponse r;
-  r.status = status;
-  r.body = body.dump();
+// Session answers carry credentials or who is logged in: no cache may keep them.
+HttpResponse NoStoreJson(int status, const json& body) {
+  HttpResponse r = JsonResponse(status, body);
   r.headers.push_back({"Cache-Control", "no-store"});
   return r;
 }
@@ -173,10 +173,10 @@ HttpResponse SessionRoutes::Login(const HttpRequest& request) {
   if (!session.ok() && token_id && session.status().code() == StatusCode::kNotFound)
     return ErrorResponse(Status(StatusCode::kUnauthenticated, "invalid token"));
   if (!session.ok()) return ErrorResponse(session.status());
-  HttpResponse out = JsonResponse(200, {{"name", caller->name},
-                                        {"role", RoleName(caller->role)},
-                                        {"csrf_token", session->csrf_token},
-                                        {"expires_at", FormatRfc3339(session->expires_at)}});
+  HttpResponse out = NoStoreJson(200, {{"name", caller->name},
+                                       {"role", RoleName(caller->role)},
+                                       {"csrf_token", session->csrf_token},
+                                       {"expires_at", FormatRfc3339(session->expires_at)}});
   out.headers.push_back(
       {"Set-Cookie", SessionCookie(kSessionCookieName, session->cookie_value,
                                    {auth_.options().absolute_lifetime, CameOverHttps(request)})});
@@ -184,7 +184,7 @@ HttpResponse SessionRoutes::Login(const HttpRequest& request) {
 }
 
 HttpResponse SessionRoutes::Logout(const HttpRequest& request) {
-  HttpResponse out = JsonResponse(200, {{"logged_out", true}});
+  HttpResponse out = NoStoreJson(200, {{"logged_out", true}});
   out.headers.push_back(
       {"Set-Cookie", SessionCookie(kSessionCookieName, "", {Duration(0), CameOverHttps(request)})});
   auto session = auth_.SessionOf(request);
@@ -204,11 +204,11 @@ HttpResponse SessionRoutes::CurrentSession(const HttpRequest& request) {
   auto session = auth_.SessionOf(request);
   if (!session.ok()) return ErrorResponse(session.status());
   const auto idle = std::chrono::duration_cast<std::chrono::seconds>(auth_.options().idle_timeout);
-  return JsonResponse(200, {{"name", session->caller.name},
-                            {"role", RoleName(session->caller.role)},
-                            {"csrf_token", session->csrf_token},
-                            {"expires_at", FormatRfc3339(session->session_expires_at)},
-                            {"idle_timeout_s", idle.count()}});
+  return NoStoreJson(200, {{"name", session->caller.name},
+                           {"role", RoleName(session->caller.role)},
+                           {"csrf_token", session->csrf_token},
+                           {"expires_at", FormatRfc3339(session->session_expires_at)},
+                           {"idle_timeout_s", idle.count()}});
 }
 
 // Body: {"password": "new", "old_password": "..."}. A user changing their own password through a
@@ -269,7 +269,7 @@ HttpResponse SessionRoutes::SetPassword(const HttpRequest& request, const std::s
   if (!revoked.ok()) return ErrorResponse(revoked.status());
   auth_.ForgetUserSessions(id);
   limiter_.Reset(UserKey((*user)->name));
-  HttpResponse out = JsonResponse(200, {{"name", (*user)->name}, {"sessions_revoked", *revoked}});
+  HttpResponse out = NoStoreJson(200, {{"name", (*user)->name}, {"sessions_revoked", *revoked}});
   if (identity->method == AuthMethod::kSession && self)
     out.headers.push_back({"Set-Cookie", SessionCookie(kSessionCookieName, "",
                                                        {Duration(0), CameOverHttps(request)})});

@@ -181,6 +181,8 @@ def test_token_login_and_sessions_survive_restart(server, users):
     assert status == 401
     status, hdrs, body = b.request("POST", "/api/v1/login", {"token": users["alice"].token})
     assert status == 200 and body["name"] == "alice"
+    # The answer carries the CSRF token: no cache may keep it.
+    assert hdrs.get("Cache-Control") == "no-store", hdrs
     b.cookie = hdrs["Set-Cookie"].split(";")[0].split("=", 1)[1]
     b.csrf = body["csrf_token"]
     status, _, err = b.request("POST", "/api/v1/login", {"name": "alice"})
