@@ -64,6 +64,7 @@ void AppendNodeFamilies(const ClusterSnapshot& snap, std::vector<Family>& out) {
         continue;
       }
       const gpu::GpuSample* sample = nullptr;
+      if (node.name != snap.local_node) continue;
       for (const auto& s : snap.local_samples)
         if (s.index == d.index) sample = &s;
       if (!sample) continue;

@@ -18,8 +18,10 @@ struct ClusterSnapshot {
   std::vector<jobs::ActiveJobCount> active;
   // Jobs in the store by state (committed data, read off the control thread); empty when unread.
   std::map<JobState, int64_t> stored_by_state;
-  // Live NVML figures of this host's real GPUs, by device index (empty without a driver).
+  // Live NVML figures of this host's real GPUs, by device index (empty without a driver), and
+  // the node they belong to: other real nodes (Slurm's) have no figures here.
   std::vector<gpu::GpuSample> local_samples;
+  std::string local_node;
 };
 
 // corral_node_*, corral_gpu_*, corral_queue_* and corral_jobs from one snapshot.

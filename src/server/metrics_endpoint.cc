@@ -92,19 +92,6 @@ api::HttpResponse MetricsEndpoint::Handle(const api::HttpRequest& request) {
   return r;
 }
 
-std::vector<gpu::GpuSample> MetricsEndpoint::SampleGpus() {
-  std::lock_guard lock(nvml_mu_);
-  if (!nvml_tried_) {
-    nvml_tried_ = true;
-    nvml_ = gpu::NvmlLibrary::Open();
-  }
-  std::vector<gpu::GpuSample> out;
-  if (!nvml_) return out;
-  int count = nvml_->DeviceCount();
-  for (int i = 0; i < count; ++i) out.push_back(nvml_->Sample(i));
-  return out;
-}
-
 std::string MetricsEndpoint::Render() {
   metrics::ClusterSnapshot snap;
   auto start = SteadyClock::now();
@@ -125,9 +112,11 @@ std::string MetricsEndpoint::Render() {
       log::Warn("metrics: counting jobs: {}", counted.status().ToString());
     }
   }
-  bool any_real = false;
-  for (const auto& n : snap.nodes) any_real = any_real || !n.simulated;
-  if (any_real) snap.local_samples = SampleGpus();
+  // The sample GET /nodes shows too, refreshed off this thread: a scrape never waits for NVML.
+  if (gpu_samples_) {
+    if (auto latest = gpu_samples_->Latest()) snap.local_samples = latest->samples;
+    snap.local_node = local_node_;
+  }
 
   std::vector<metrics::Family> families;
   metrics::AppendClusterFamilies(snap, families);

@@ -7,7 +7,7 @@
 #include "api/authenticator.h"
 #include "api/control_port.h"
 #include "api/http_types.h"
-#include "gpu/nvml_library.h"
+#include "gpu/sample_cache.h"
 #include "jobs/job_controller.h"
 #include "metrics/server_metrics.h"
 #include "store/read_pool.h"
@@ -36,13 +36,18 @@ class MetricsEndpoint {
   // Where committed job counts are read (not owned); without one, corral_jobs has active states
   // only.
   void SetReadPool(store::ReadPool* readers) { readers_ = readers; }
+  // This host's GPU samples (the cache GET /nodes reads; not owned) and its node's name; without
+  // them no NVML figures are exported.
+  void SetGpuSamples(const gpu::GpuSampleCache* samples, std::string local_node) {
+    gpu_samples_ = samples;
+    local_node_ = std::move(local_node);
+  }
 
   // The whole exposition, without the access check.
   std::string Render();
 
  private:
   Status Authorize(const api::HttpRequest& request);
-  std::vector<gpu::GpuSample> SampleGpus();
 
   api::ControlPort& control_;
   jobs::JobController& jobs_;
@@ -51,9 +56,8 @@ class MetricsEndpoint {
   store::ReadPool* readers_ = nullptr;
   metrics::ServerMetrics& instruments_;
 
-  std::mutex nvml_mu_;
-  bool nvml_tried_ = false;
-  std::unique_ptr<gpu::NvmlLibrary> nvml_;
+  const gpu::GpuSampleCache* gpu_samples_ = nullptr;
+  std::string local_node_;
 };
 
 // Reads a scrape token from a file (first line, surrounding blanks dropped) and returns its hash.

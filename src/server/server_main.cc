@@ -642,6 +642,7 @@ int RunServer(int argc, char** argv) {
   MetricsEndpoint metrics_endpoint(control, controller, service.authenticator(), instruments,
                                    metrics_access);
   metrics_endpoint.SetReadPool(&readers);
+  if (gpu_samples) metrics_endpoint.SetGpuSamples(gpu_samples.get(), local_gpu_node);
   api::NotebooksRoutes notebook_routes(control, notebooks, service.limits().max_body_bytes);
   for (const char* collection : {"notebooks", "ssh-keys", "environments"})
     service.Mount(collection, &notebook_routes);

@@ -59,6 +59,7 @@ ClusterSnapshot TwoNodes() {
   sample.temperature_c = 60;
   sample.power_mw = 250000;
   s.local_samples.push_back(sample);
+  s.local_node = "real-0";
   return s;
 }
 
@@ -97,6 +98,13 @@ TEST(ClusterCollectorTest, RealGpusReportNvmlFiguresAndSimulatedOnesAreLabelled)
   EXPECT_EQ(ValueOf(out, "corral_gpu_temperature_celsius", {{"node", "real-0"}, {"gpu", "0"}}), 60);
   // No sample for device 1: no utilisation series rather than a made-up one.
   EXPECT_FALSE(ValueOf(out, "corral_gpu_utilization_ratio", {{"node", "real-0"}, {"gpu", "1"}}));
+  // This host's samples are not another real node's figures.
+  ClusterSnapshot remote = TwoNodes();
+  remote.local_node = "other-host";
+  std::vector<Family> remote_out;
+  AppendClusterFamilies(remote, remote_out);
+  EXPECT_FALSE(
+      ValueOf(remote_out, "corral_gpu_utilization_ratio", {{"node", "real-0"}, {"gpu", "0"}}));
   // Simulated: 1 while held, 0 otherwise, labelled.
   EXPECT_EQ(ValueOf(out, "corral_gpu_utilization_ratio",
                     {{"node", "sim-0"}, {"gpu", "1"}, {"simulated", "true"}}),
