@@ -232,7 +232,6 @@ void CorralScheduler::SetDeadline(PendingJob& job, TimePoint since) {
   const double estimate_s = RemainingSeconds(job.req, since, since);
   job.deadline = fifo_shadow_.Admit(since, job.req.total_gpus(),
                                     Duration(static_cast<int64_t>(estimate_s * 1000)));
-  job.fifo_wait = job.deadline - since;
 }
 
 void CorralScheduler::MarkUrgent(TimePoint now) {
@@ -310,7 +309,6 @@ void CorralScheduler::OnRequeue(JobId job, TimePoint now) {
   p.waiting_since = now;
   // Not admitted to the FIFO shadow again (a job FIFO would never have stopped would count
   // twice there and push every deadline out): it is due after the same wait as the first time.
-  p.fifo_wait = r.fifo_wait;
   p.deadline = now + r.fifo_wait;
   queues_[p.queue].pending_jobs++;
   users_[p.user].pending_jobs++;
@@ -335,7 +333,7 @@ void CorralScheduler::Start(PendingJob& job, Placement placement, TimePoint now,
   r.queue = job.queue;
   r.user = job.user;
   r.on_loan = on_loan;
-  r.fifo_wait = job.fifo_wait;
+  r.fifo_wait = job.deadline - job.waiting_since;
   queues_[r.queue].pending_jobs--;
   users_[r.user].pending_jobs--;
   users_[r.user].running_jobs++;
@@ -815,18 +813,23 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
     // Preemptible normal-class work held back by a reservation or the guard runs on loan.
     const bool may_borrow = options_.lend_held_gpus && r.preemptible &&
                             r.priority == PriorityClass::kNormal && (mask || guard_drain);
+    // Placed on free GPUs ignoring the reservations and the guard; a failure there is a failure
+    // on free GPUs for every later job of the shape.
+    auto start_on_loan = [&] {
+      if (!free_failure && gpus <= view_.total_usable()) {
+        if (auto loan = TryPlace(p, reservations, 0, now, end, false)) {
+          StartOnLoan(p, std::move(*loan), now, out);
+          return true;
+        }
+        failed_free.push_back(shape);
+      }
+      return false;
+    };
     bool kept_back = false;
     for (size_t i = 0; guard_drain && !known_failure && i < held_back.size(); ++i)
       kept_back = held_back[i].shape == shape && end >= held_back[i].end &&
                   (mask & held_back[i].mask) == held_back[i].mask;
-    if (may_borrow && (known_failure || kept_back) && !free_failure &&
-        gpus <= view_.total_usable()) {
-      if (auto loan = TryPlace(p, reservations, 0, now, end, false)) {
-        StartOnLoan(p, std::move(*loan), now, out);
-        continue;
-      }
-      failed_free.push_back(shape);
-    }
+    if (may_borrow && (known_failure || kept_back) && start_on_loan()) continue;
     if (kept_back) {
       p.wait = {WaitCause::kKeptForLargeJob, 0, {}, {}};
       continue;
@@ -839,12 +842,7 @@ DecisionBatch CorralScheduler::Schedule(TimePoint now) {
         Start(p, std::move(*placement), now, out);
         continue;
       }
-      if (may_borrow) {
-        if (auto loan = TryPlace(p, reservations, 0, now, end, false)) {
-          StartOnLoan(p, std::move(*loan), now, out);
-          continue;
-        }
-      }
+      if (may_borrow && start_on_loan()) continue;
       // Held back by the guard alone: it waits for a better slot, without a reservation (which
       // would claim the very GPUs the guard keeps for the large gang).
       if (guard_drain && TryPlace(p, reservations, mask, now, end, false)) {

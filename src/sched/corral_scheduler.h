@@ -65,7 +65,6 @@ class CorralScheduler final : public Scheduler {
     TimePoint waiting_since;  // submission, or the last requeue
     TimePoint deadline;       // start in the FIFO shadow (when fifo_deadline_factor > 0)
     bool urgent = false;      // past its due wait this pass (MarkUrgent)
-    Duration fifo_wait{0};    // deadline - waiting_since when it was admitted to the shadow
     Placement claim;          // GPUs claimed while preemption victims stop
     TimePoint claim_since;
     WaitState wait;
@@ -77,7 +76,7 @@ class CorralScheduler final : public Scheduler {
     int queue = -1;
     int user = -1;
     bool preempting = false;
-    Duration fifo_wait{0};  // kept for a requeue: its due wait then is the same
+    Duration fifo_wait{0};  // its deadline - waiting_since, kept for a requeue
     // Started on GPUs a reservation or the drain guard held (SchedulerOptions::lend_held_gpus):
     // taken back by preemption when the job they were held for can start.
     bool on_loan = false;
