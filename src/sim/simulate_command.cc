@@ -110,9 +110,8 @@ void WriteSummaryCsv(const std::string& path, const std::vector<Summary>& rows) 
   std::ofstream out(path);
   out << std::setprecision(6);
   out << "policy,jobs,never_started,avg_jct_h,median_jct_h,p95_jct_h,avg_wait_h,max_wait_h,"
-         "big_avg_wait_h,alloc_q,alloc_fit,fit_share,alloc_where_fit,allocation,utilisation,worst_"
-         "tenant_wait_h,"
-         "preemptions,lost_fraction,wall_s\n";
+         "big_avg_wait_h,alloc_q,alloc_fit,fit_share,alloc_where_fit,allocation,utilisation,"
+         "worst_tenant_wait_h,preemptions,lost_fraction,wall_s\n";
   for (const auto& s : rows)
     out << s.policy << ',' << s.jobs << ',' << s.never_started << ',' << s.avg_jct_h << ','
         << s.median_jct_h << ',' << s.p95_jct_h << ',' << s.avg_wait_h << ',' << s.max_wait_h << ','

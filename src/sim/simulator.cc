@@ -14,15 +14,9 @@ namespace {
 // The Philly trace's origin (2017-09-04 10:30:41 UTC), so times in reasons read as real dates.
 constexpr int64_t kEpochMs = 1'504'521'041'000;
 
-// A fixed, well-mixed value in [0, 1) per trace position (splitmix64), so that the checkpointable
-// jobs are the same in every policy's run and every replay.
-double UnitHash(uint64_t i) {
-  uint64_t z = i + 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  z ^= z >> 31;
-  return static_cast<double>(z >> 11) * 0x1.0p-53;
-}
+// A fixed value in [0, 1) per trace position, so that the checkpointable jobs are the same in
+// every policy's run and every replay.
+double UnitHash(uint64_t i) { return static_cast<double>(MixBits(i) >> 11) * 0x1.0p-53; }
 
 int64_t ToMs(double s) { return static_cast<int64_t>(std::llround(s * 1000.0)); }
 double ToS(int64_t ms) { return static_cast<double>(ms) / 1000.0; }

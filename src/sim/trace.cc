@@ -83,15 +83,17 @@ Result<std::vector<TraceJob>> ParseTrace(std::istream& in, const std::string& pa
   return jobs;
 }
 
+uint64_t MixBits(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
 void SynthesiseUsers(std::vector<TraceJob>& jobs, int per_tenant) {
   if (per_tenant <= 1) return;
   for (auto& j : jobs) {
-    // A fixed integer mix (splitmix64 finaliser), so the assignment does not depend on the
-    // platform.
-    uint64_t x = static_cast<uint64_t>(j.id) + 0x9e3779b97f4a7c15ULL;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    x ^= x >> 31;
+    const uint64_t x = MixBits(static_cast<uint64_t>(j.id));
     j.user = j.tenant + "/u" + std::to_string(x % static_cast<uint64_t>(per_tenant));
   }
 }

@@ -36,6 +36,9 @@ Result<std::vector<TraceJob>> LoadTrace(const std::string& path, const TraceWind
 Result<std::vector<TraceJob>> ParseTrace(std::istream& in, const std::string& path,
                                          const TraceWindow& window);
 
+// A fixed integer mix (the splitmix64 finaliser): picks that do not depend on the platform.
+uint64_t MixBits(uint64_t x);
+
 // Gives each job one of `per_tenant` synthetic users of its tenant (the Philly trace has no
 // per-person id). Deterministic: a hash of the job id picks the user.
 void SynthesiseUsers(std::vector<TraceJob>& jobs, int per_tenant);
