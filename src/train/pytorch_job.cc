@@ -3,6 +3,8 @@
 #include <cmath>
 #include <set>
 
+#include "common/nul_bytes.h"
+
 namespace corral::train {
 namespace {
 
@@ -169,26 +171,6 @@ struct ReplicaSpec {
   std::string container_path;  // "spec.pytorchReplicaSpecs.Master.template.spec.containers[0]"
 };
 
-// A NUL byte would cut a command, a variable or a name short wherever it ends up: none is
-// accepted anywhere, named at its path in the PyTorchJob.
-Status RefuseNul(const json& j, const std::string& path) {
-  if (j.is_string()) {
-    if (j.get_ref<const std::string&>().find('\0') != std::string::npos)
-      return InvalidArgument(path, "must not contain NUL bytes");
-  } else if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      const std::string child = path.empty() ? it.key() : path + "." + it.key();
-      if (it.key().find('\0') != std::string::npos)
-        return InvalidArgument(child, "a key must not contain NUL bytes");
-      CORRAL_RETURN_IF_ERROR(RefuseNul(it.value(), child));
-    }
-  } else if (j.is_array()) {
-    for (size_t i = 0; i < j.size(); ++i)
-      CORRAL_RETURN_IF_ERROR(RefuseNul(j[i], path + "[" + std::to_string(i) + "]"));
-  }
-  return Status::Ok();
-}
-
 Result<ReplicaSpec> ReadReplicaSpec(const json& spec, const std::string& path, Reader& reader) {
   CORRAL_RETURN_IF_ERROR(reader.Keys(spec, path, {"replicas", "restartPolicy", "template"}));
   ReplicaSpec out;
@@ -300,7 +282,7 @@ bool IsPyTorchJob(const json& body) {
 Result<TrainingJob> FromPyTorchJob(const json& body) {
   TrainingJob out;
   Reader reader(out.warnings);
-  CORRAL_RETURN_IF_ERROR(RefuseNul(body, ""));
+  CORRAL_RETURN_IF_ERROR(RefuseNulBytes(body, ""));
   CORRAL_RETURN_IF_ERROR(
       reader.Keys(body, "", {"apiVersion", "kind", "metadata", "spec"}, {"status"}));
   if (body.contains("apiVersion")) {

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "common/nul_bytes.h"
 #include "workflow/dag_depends.h"
 #include "workflow/expression.h"
 #include "workflow/loop_items.h"
@@ -531,34 +532,10 @@ struct Checker {
 
 }  // namespace
 
-namespace {
-
-// Every string of a workflow ends up in a command, a file or a node name, where a NUL byte would
-// cut it short: none is accepted anywhere, key or value.
-Status RefuseNul(const json& j, const std::string& path) {
-  if (j.is_string()) {
-    if (j.get_ref<const std::string&>().find('\0') != std::string::npos)
-      return InvalidArgument(path, "contains a NUL byte");
-  } else if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      const std::string child = path.empty() ? it.key() : path + "." + it.key();
-      if (it.key().find('\0') != std::string::npos)
-        return InvalidArgument(child, "a key contains a NUL byte");
-      CORRAL_RETURN_IF_ERROR(RefuseNul(it.value(), child));
-    }
-  } else if (j.is_array()) {
-    for (size_t i = 0; i < j.size(); ++i)
-      CORRAL_RETURN_IF_ERROR(RefuseNul(j[i], path + "[" + std::to_string(i) + "]"));
-  }
-  return Status::Ok();
-}
-
-}  // namespace
-
 Result<std::vector<std::string>> CheckDocument(const json& doc) {
   Checker c;
   if (!doc.is_object()) return InvalidArgument("body", "a workflow must be an object");
-  CORRAL_RETURN_IF_ERROR(RefuseNul(doc, ""));
+  CORRAL_RETURN_IF_ERROR(RefuseNulBytes(doc, ""));
   CORRAL_RETURN_IF_ERROR(c.Object(doc, "", kDocument));
   CORRAL_RETURN_IF_ERROR(Expect(doc, "kind", Shape::kString, ""));
   std::string kind = doc.value("kind", std::string("Workflow"));
