@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -140,6 +141,18 @@ const char* Mark(bool ok) { return ok ? "MET   " : "MISSED"; }
 
 }  // namespace
 
+// Options whose -1 default means "the policy's own value": a negative value given is an error,
+// never taken as unset.
+const CLI::Validator kNonNegative(
+    [](std::string& value) -> std::string {
+      char* end = nullptr;
+      const double v = std::strtod(value.c_str(), &end);
+      if (end == value.c_str() || *end != '\0') return "must be a number, got " + value;
+      if (!(v >= 0)) return "must be >= 0, got " + value;
+      return {};
+    },
+    ">= 0");
+
 int RunSimulate(int argc, char** argv) {
   Flags f;
   CLI::App app{"Replay a job trace through the scheduler and baseline policies", "simulate"};
@@ -180,27 +193,36 @@ int RunSimulate(int argc, char** argv) {
   app.add_option("--summary-csv", f.summary_csv, "write one row of figures per policy here");
   app.add_flag("--check-once", f.check_once,
                "check invariants only at the end (default: after every step)");
-  app.add_option("--starvation-age-h", f.starvation_age_h, "corral: starvation age (hours)");
+  app.add_option("--starvation-age-h", f.starvation_age_h, "corral: starvation age (hours)")
+      ->check(kNonNegative);
   app.add_option("--large-starvation-age-h", f.large_starvation_age_h,
-                 "corral: starvation age of jobs with >= 8 GPUs (hours)");
-  app.add_option("--share-strength", f.share_strength, "corral: queue fair-share strength");
+                 "corral: starvation age of jobs with >= 8 GPUs (hours)")
+      ->check(kNonNegative);
+  app.add_option("--share-strength", f.share_strength, "corral: queue fair-share strength")
+      ->check(kNonNegative);
   app.add_option("--backlog-starvation-factor", f.backlog_starvation_factor,
                  "corral: starvation ages at least this multiple of the backlog's drain time");
   app.add_option("--fifo-deadline-factor", f.fifo_deadline_factor,
-                 "corral: a job starves after this fraction of its wait in a FIFO shadow");
+                 "corral: a job starves after this fraction of its wait in a FIFO shadow")
+      ->check(kNonNegative);
   app.add_option("--fifo-deadline-min-wait-h", f.fifo_deadline_min_wait_h,
-                 "corral: and not before it has waited this long (hours)");
+                 "corral: and not before it has waited this long (hours)")
+      ->check(kNonNegative);
   app.add_option("--fifo-max-wait-factor", f.fifo_max_wait_factor,
-                 "corral: nor before this fraction of the FIFO shadow's longest wait so far");
+                 "corral: nor before this fraction of the FIFO shadow's longest wait so far")
+      ->check(kNonNegative);
   app.add_option("--fifo-backlog-lookahead", f.fifo_backlog_lookahead,
-                 "corral: due earlier by this times the urgent work ahead's drain time");
+                 "corral: due earlier by this times the urgent work ahead's drain time")
+      ->check(kNonNegative);
   app.add_option("--max-reservations", f.max_reservations,
                  "corral: reservations per pass (the first blocked job, then starving gangs)");
   app.add_option("--drain-guard-extension-h", f.drain_guard_extension_h,
                  "corral: keep small jobs off nodes about to drain for waiting gangs when they "
-                 "would run this long past the drain (hours; 0: no guard)");
+                 "would run this long past the drain (hours; 0: no guard)")
+      ->check(kNonNegative);
   app.add_option("--drain-guard-nodes", f.drain_guard_nodes,
-                 "corral: nodes guarded per node the waiting gangs fill");
+                 "corral: nodes guarded per node the waiting gangs fill")
+      ->check(kNonNegative);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

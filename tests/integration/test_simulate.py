@@ -137,3 +137,14 @@ def test_checkpointable_jobs_borrow_held_gpus(tmp_path):
     assert int(summaries["0"]["preemptions"]) == 0
     assert int(summaries["1"]["preemptions"]) > 0
     assert float(summaries["1"]["alloc_where_fit"]) > float(summaries["0"]["alloc_where_fit"])
+
+
+def test_a_negative_policy_option_is_an_error_not_the_default(tmp_path):
+    trace = tmp_path / "trace.csv"
+    subprocess.run([sys.executable, str(GEN), "--seed", "1", "--days", "0.1",
+                    "--out", str(trace)], check=True)
+    for flag in ("--drain-guard-nodes", "--fifo-max-wait-factor", "--starvation-age-h"):
+        r = subprocess.run([str(CORRAL), "simulate", "--trace", str(trace), flag, "-2"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode != 0, flag
+        assert f"{flag}: must be >= 0, got -2" in r.stderr, r.stderr
